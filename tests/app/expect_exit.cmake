@@ -1,0 +1,10 @@
+# Runs EXE with ARGS and checks the exit code (EXPECT_RC) and that the output mentions EXPECT_OUT.
+execute_process(COMMAND ${EXE} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL ${EXPECT_RC})
+  message(FATAL_ERROR "expected exit ${EXPECT_RC}, got ${rc}\nstdout: ${out}\nstderr: ${err}")
+endif()
+string(TOLOWER "${out}${err}" all)
+if(DEFINED EXPECT_OUT AND NOT all MATCHES "${EXPECT_OUT}")
+  message(FATAL_ERROR "output does not mention '${EXPECT_OUT}':\n${out}${err}")
+endif()
+message(STATUS "exit ${rc} as expected: ${out}${err}")
