@@ -1,0 +1,71 @@
+// polyplens: the desktop app (no arguments, or a video/checkpoint to open) and headless subcommands.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "app/commands.h"
+#include "core/log/log.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*fn)(const pl::app::Argv&);
+  const char* help;
+};
+
+const Command kCommands[] = {
+    {"info", pl::app::cmd_info, "model presets, parameter counts, MACs, weight and checkpoint loading"},
+    {"train", pl::app::cmd_train, "train the segmenter on Kvasir-SEG (the paper's recipe by default)"},
+    {"eval", pl::app::cmd_eval, "evaluate a checkpoint: dataset-level (mmseg) and per-image metrics"},
+    {"annotate", pl::app::cmd_annotate, "render a video, stream or image folder with the mask overlay"},
+    {"bench", pl::app::cmd_bench, "benchmarks (model, pipeline, train) beside their peers"},
+    {"figure", pl::app::cmd_figure, "the paper's Figure 12: image, truth, prediction, overlay"},
+};
+
+void print_help() {
+  std::cout << "PolypLens " POLYPLENS_VERSION
+               " - real-time polyp segmentation overlay for colonoscopy video\n\n"
+               "Usage:\n"
+               "  polyplens [--video FILE|URI] [--checkpoint FILE]   open the window\n"
+               "  polyplens <command> [options]                      headless work\n"
+               "  polyplens <command> --help                         options of a command\n\n"
+               "Commands:\n";
+  for (const auto& c : kCommands) std::cout << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.help << "\n";
+  std::cout << "\nOptions:\n"
+               "  --help, -h     this text\n"
+               "  --version      print the version\n\n"
+               "Environment: POLYPLENS_LOG=debug|info|warn (log level), POLYPLENS_DATA (data folder).\n"
+               "Log file: " << pl::log::log_file_path() << "\n"
+               "PolypLens is a research tool, not a certified medical device.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  pl::app::Argv args(argv + 1, argv + argc);
+  if (!args.empty()) {
+    const std::string& first = args[0];
+    if (first == "--help" || first == "-h" || first == "help") {
+      print_help();
+      return 0;
+    }
+    if (first == "--version" || first == "-V") {
+      std::cout << "polyplens " POLYPLENS_VERSION "\n";
+      return 0;
+    }
+    for (const auto& c : kCommands) {
+      if (first == c.name) {
+        pl::app::Argv rest(args.begin() + 1, args.end());
+        return pl::app::guarded(c.name, c.fn, rest);
+      }
+    }
+    if (first.rfind("-", 0) != 0 && first.find('.') == std::string::npos &&
+        first.find('/') == std::string::npos && first.find(':') == std::string::npos) {
+      std::cerr << "polyplens: unknown command '" << first
+                << "'. Commands: info, train, eval, annotate, bench, figure (see 'polyplens --help').\n";
+      return 2;
+    }
+  }
+  return pl::app::run_gui(argc, argv, args);
+}
