@@ -56,7 +56,9 @@ class TestSegmentor : public QObject {
  private Q_SLOTS:
   void initTestCase() {
     torch::manual_seed(0);
-    at::set_num_threads(2);
+    // One thread: these shapes are tiny, and two OpenMP threads on a loaded 2-core CI box spin at
+    // their barriers and run 10-30x slower.
+    at::set_num_threads(1);
   }
 
   void shapes_data() {
