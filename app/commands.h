@@ -10,6 +10,7 @@ int cmd_eval(const Argv& argv);      // evaluation, both metric conventions
 int cmd_annotate(const Argv& argv);  // render a video/folder through model + overlay
 int cmd_bench(const Argv& argv);     // benchmarks with peers side by side
 int cmd_figure(const Argv& argv);    // the paper's Figure 12 layout
+int cmd_make_sample(const Argv& argv);  // build the bundled sample clip from Kvasir-SEG val images
 int run_gui(int argc, char** argv, const Argv& args);  // the desktop window
 
 }  // namespace pl::app

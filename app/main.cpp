@@ -21,6 +21,7 @@ const Command kCommands[] = {
     {"annotate", pl::app::cmd_annotate, "render a video, stream or image folder with the mask overlay"},
     {"bench", pl::app::cmd_bench, "benchmarks (model, pipeline, train) beside their peers"},
     {"figure", pl::app::cmd_figure, "the paper's Figure 12: image, truth, prediction, overlay"},
+    {"make-sample", pl::app::cmd_make_sample, "build the sample clip and its masks from Kvasir-SEG val"},
 };
 
 void print_help() {
@@ -31,7 +32,7 @@ void print_help() {
                "  polyplens <command> [options]                      headless work\n"
                "  polyplens <command> --help                         options of a command\n\n"
                "Commands:\n";
-  for (const auto& c : kCommands) std::cout << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.help << "\n";
+  for (const auto& c : kCommands) std::cout << "  " << c.name << std::string(13 - std::strlen(c.name), ' ') << c.help << "\n";
   std::cout << "\nOptions:\n"
                "  --help, -h     this text\n"
                "  --version      print the version\n\n"
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
     if (first.rfind("-", 0) != 0 && first.find('.') == std::string::npos &&
         first.find('/') == std::string::npos && first.find(':') == std::string::npos) {
       std::cerr << "polyplens: unknown command '" << first
-                << "'. Commands: info, train, eval, annotate, bench, figure (see 'polyplens --help').\n";
+                << "'. Commands: info, train, eval, annotate, bench, figure, make-sample (see 'polyplens --help').\n";
       return 2;
     }
   }
