@@ -1,0 +1,47 @@
+#pragma once
+// The mask overlay: pure functions on cv::Mat, no state, safe from any thread.
+//
+// Modes
+//   Fill    every pixel is blended with its class colour, like mmsegmentation's show_result and the
+//           paper's Figure 12: out = round(img * (1 - alpha) + colour * alpha), polyp red, background
+//           green. Rounding is half away from zero on the exact value, so results are reproducible to
+//           the pixel.
+//   Outline the polyp contours drawn in the polyp colour (alpha-blended the same way), rest untouched.
+//   Off     a copy of the frame.
+#include <string>
+
+#include <opencv2/core.hpp>
+
+namespace pl::core {
+
+enum class OverlayMode { Off, Fill, Outline };
+
+const char* to_string(OverlayMode m);
+// "fill" | "outline" | "off" (case-insensitive); throws std::invalid_argument naming the value.
+OverlayMode overlay_mode_from_string(const std::string& s);
+
+struct OverlayOptions {
+  OverlayMode mode = OverlayMode::Fill;
+  double alpha = 0.5;                              // [0, 1]: weight of the colour
+  cv::Vec3b polyp_bgr{0, 0, 255};                  // red
+  cv::Vec3b background_bgr{0, 255, 0};             // green
+  int outline_thickness = 2;                       // px, >= 1
+
+  // Throws std::invalid_argument naming the bad value.
+  void validate() const;
+};
+
+// Composites `mask` (CV_8U, 0 = background, non-zero = polyp) over `bgr` (CV_8UC3). A mask of a
+// different size is resized with nearest-neighbour first; an empty mask means "no mask yet" and
+// the frame is returned unchanged. Throws std::invalid_argument on wrong types.
+cv::Mat compose_overlay(const cv::Mat& bgr, const cv::Mat& mask, const OverlayOptions& options);
+
+// Same, writing into `out` (reallocated only when its size/type differ), for a display loop that
+// wants to avoid allocating a full frame every time.
+void compose_overlay_into(const cv::Mat& bgr, const cv::Mat& mask, const OverlayOptions& options,
+                          cv::Mat& out);
+
+// Share of polyp pixels in percent (0 for an empty mask).
+double polyp_area_percent(const cv::Mat& mask);
+
+}  // namespace pl::core

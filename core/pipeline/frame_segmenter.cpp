@@ -1,0 +1,7 @@
+#include "core/pipeline/frame_segmenter.h"
+
+namespace pl::core {
+
+FrameSegmenter::~FrameSegmenter() = default;
+
+}  // namespace pl::core

@@ -1,0 +1,27 @@
+#pragma once
+// FrameSegmenter: what the video pipeline needs from a model. The InferenceWorker owns one and calls
+// it from its own thread only, so implementations need not be thread-safe (one call at a time).
+#include <memory>
+#include <string>
+
+#include <opencv2/core.hpp>
+
+namespace pl::core {
+
+struct SegmentResult {
+  cv::Mat mask;                 // CV_8U, 0 = background, 1 = polyp, the frame's size
+  double preprocess_ms = 0.0;   // resize/normalise/upload
+  double infer_ms = 0.0;        // the forward pass
+  double postprocess_ms = 0.0;  // argmax, resize back, download
+};
+
+class FrameSegmenter {
+ public:
+  virtual ~FrameSegmenter();
+  // `bgr` is CV_8UC3. Throws on failure (the worker catches, counts and reports it).
+  virtual SegmentResult segment(const cv::Mat& bgr) = 0;
+  // For the HUD/status bar: "ANN-R50 (ann_r50.pt) on CPU, 2 threads".
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace pl::core

@@ -1,0 +1,182 @@
+#include "core/video/fake_frame_source.h"
+
+#include <stdexcept>
+#include <string>
+
+#include "core/video/index_pattern.h"
+
+namespace pl::core {
+
+void FakeSourceOptions::validate() const {
+  if (size.width < 16 || size.height < 16)
+    throw std::invalid_argument("fake source size must be at least 16x16, got " + std::to_string(size.width) +
+                                "x" + std::to_string(size.height));
+  if (num_frames == 0 || num_frames < -1 || num_frames > 65536)
+    throw std::invalid_argument("fake source num_frames must be -1 or 1..65536, got " + std::to_string(num_frames));
+}
+
+FakeFrameSource::FakeFrameSource(FakeSourceOptions options) : options_(std::move(options)) {
+  options_.validate();
+  update_info([&](SourceInfo& i) {
+    i.description = "fake source";
+    i.live = options_.live;
+    i.seekable = !options_.live && options_.num_frames > 0;
+    i.width = options_.size.width;
+    i.height = options_.size.height;
+    i.fps = options_.fps > 0 ? options_.fps : 0.0;
+    i.frame_count = options_.num_frames;
+    if (options_.fps > 0 && options_.num_frames > 0)
+      i.duration_ns = static_cast<int64_t>(options_.num_frames * 1e9 / options_.fps);
+  });
+}
+
+FakeFrameSource::~FakeFrameSource() { stop(); }
+
+void FakeFrameSource::open() {
+  if (thread_.joinable()) return;
+  set_state(SourceState::Opening);
+  thread_ = std::thread([this] { run(); });
+}
+
+void FakeFrameSource::start() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    play_requested_ = true;
+  }
+  wake_.notify_all();
+}
+
+void FakeFrameSource::pause() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    play_requested_ = false;
+  }
+  wake_.notify_all();
+}
+
+void FakeFrameSource::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_requested_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (state() != SourceState::Idle) set_state(SourceState::Stopped);
+}
+
+bool FakeFrameSource::seek_to_frame(int64_t index) {
+  if (!info().seekable || index < 0 || index >= options_.num_frames) return false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    seek_target_ = index;
+  }
+  wake_.notify_all();
+  return true;
+}
+
+bool FakeFrameSource::seek_to_time(int64_t pts_ns) {
+  if (options_.fps <= 0) return false;
+  return seek_to_frame(static_cast<int64_t>(pts_ns * options_.fps / 1e9 + 1e-6));
+}
+
+bool FakeFrameSource::step(int frames) { return seek_to_frame(std::max<int64_t>(0, last_frame_index() + frames)); }
+
+bool FakeFrameSource::set_rate(double rate) {
+  if (!info().seekable || !(rate > 0.0 && rate <= 16.0)) return false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  rate_ = rate;
+  return true;
+}
+
+Frame FakeFrameSource::make_frame(int64_t index, bool preroll) const {
+  Frame f;
+  f.bgr = make_index_pattern(index, options_.size);
+  f.index = index;
+  f.pts_ns = options_.fps > 0 ? static_cast<int64_t>(index * 1e9 / options_.fps) : -1;
+  f.preroll = preroll;
+  if (options_.frame_cost.count() > 0) {
+    // Busy-wait rather than sleep: a slow decoder occupies its thread.
+    const auto until = Clock::now() + options_.frame_cost;
+    while (Clock::now() < until) {
+    }
+  }
+  f.captured = Clock::now();
+  return f;
+}
+
+void FakeFrameSource::run() {
+  if (options_.open_delay.count() > 0) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    wake_.wait_for(lock, options_.open_delay, [&] { return stop_requested_; });
+    if (stop_requested_) return;
+  }
+  if (options_.fail_on_open) {
+    report_error(*options_.fail_on_open);
+    set_state(SourceState::Failed);
+    return;
+  }
+  set_state(SourceState::Paused);
+
+  int64_t next = 0;
+  Clock::time_point due = Clock::now();
+  while (true) {
+    bool play = false;
+    int64_t seek = -1;
+    double rate = 1.0;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (!play_requested_ && state() == SourceState::Playing) {
+        lock.unlock();
+        set_state(SourceState::Paused);
+        lock.lock();
+      }
+      const bool ended = options_.num_frames > 0 && next >= options_.num_frames;
+      const bool stalled = options_.stall_after_frames >= 0 && produced_ >= options_.stall_after_frames;
+      wake_.wait(lock, [&] {
+        return stop_requested_ || seek_target_ >= 0 || (play_requested_ && !ended && !stalled);
+      });
+      if (stop_requested_) return;
+      play = play_requested_;
+      std::swap(seek, seek_target_);
+      rate = rate_;
+    }
+    if (seek >= 0) {
+      next = seek;
+      if (!play) {
+        deliver(make_frame(next, true));
+        ++next;
+        set_state(SourceState::Paused);
+        continue;
+      }
+      due = Clock::now();
+    }
+    if (state() != SourceState::Playing) {
+      set_state(SourceState::Playing);
+      due = Clock::now();
+    }
+
+    if (options_.fps > 0) {
+      std::unique_lock<std::mutex> lock(mutex_);
+      if (wake_.wait_until(lock, due, [&] { return stop_requested_ || seek_target_ >= 0 || !play_requested_; })) {
+        if (stop_requested_) return;
+        if (!play_requested_) {
+          lock.unlock();
+          set_state(SourceState::Paused);
+        }
+        continue;
+      }
+      due += std::chrono::nanoseconds(static_cast<int64_t>(1e9 / (options_.fps * rate)));
+    }
+    deliver(make_frame(next, false));
+    ++next;
+    const int64_t produced = ++produced_;
+    if (options_.fail_after_frames >= 0 && produced >= options_.fail_after_frames) {
+      report_error(options_.failure);
+      set_state(SourceState::Failed);
+      return;
+    }
+    if (options_.num_frames > 0 && next >= options_.num_frames) set_state(SourceState::EndOfStream);
+  }
+}
+
+}  // namespace pl::core

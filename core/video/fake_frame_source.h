@@ -1,0 +1,65 @@
+#pragma once
+// FakeFrameSource: a FrameSource for tests and demos with no GStreamer. Frames carry their index in
+// the picture (core/video/index_pattern.h). It can be told to fail on open, fail after N frames, run
+// slowly (extra cost per frame on the streaming thread) or stall.
+//
+// Threading model: one internal thread plays the role of both the streaming and the control thread:
+// it produces frames at `fps` (or as fast as on_frame returns when fps <= 0) and applies control
+// requests between frames. Control methods are callable from any thread; stop() joins.
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "core/video/frame_source.h"
+
+namespace pl::core {
+
+struct FakeSourceOptions {
+  cv::Size size{160, 120};
+  double fps = 30.0;             // <= 0: back-to-back (every frame, as fast as the consumer takes them)
+  int64_t num_frames = -1;       // -1: endless (live); otherwise EndOfStream after that many
+  bool live = true;              // false: seekable like a file
+  std::chrono::milliseconds open_delay{0};
+  std::optional<VideoError> fail_on_open;   // open() ends in Failed with this error
+  int64_t fail_after_frames = -1;           // after this many frames report `failure` and go Failed
+  VideoError failure{VideoErrorCategory::DeviceLost, "fake source lost", "", true};
+  int64_t stall_after_frames = -1;          // stop producing (stay Playing) after this many
+  std::chrono::microseconds frame_cost{0};  // busy time per frame on the streaming thread
+
+  void validate() const;  // throws std::invalid_argument naming the bad value
+};
+
+class FakeFrameSource : public FrameSource {
+ public:
+  explicit FakeFrameSource(FakeSourceOptions options = {});
+  ~FakeFrameSource() override;
+
+  void open() override;
+  void start() override;
+  void pause() override;
+  void stop() override;
+  bool seek_to_frame(int64_t index) override;
+  bool seek_to_time(int64_t pts_ns) override;
+  bool step(int frames) override;
+  bool set_rate(double rate) override;
+
+  int64_t frames_produced() const { return produced_.load(); }
+
+ private:
+  void run();
+  Frame make_frame(int64_t index, bool preroll) const;
+
+  FakeSourceOptions options_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_requested_ = false;    // guarded by mutex_
+  bool play_requested_ = false;    // guarded by mutex_
+  int64_t seek_target_ = -1;       // guarded by mutex_; -1 = none
+  double rate_ = 1.0;              // guarded by mutex_
+  std::atomic<int64_t> produced_{0};
+};
+
+}  // namespace pl::core
