@@ -1,0 +1,98 @@
+#include "core/train/batch_loader.h"
+
+#include <numeric>
+#include <stdexcept>
+
+#include <torch/torch.h>
+
+#include "core/data/rng.h"
+
+namespace pl::core::train {
+
+std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  data::Rng rng(data::derive_seed(seed, 0xE90C, static_cast<uint64_t>(epoch)));
+  data::shuffle(order, rng);
+  return order;
+}
+
+Batch make_batch(const std::vector<data::Sample>& samples, const data::AugmentOptions& aug, int batch, uint64_t seed,
+                 int64_t iteration) {
+  const int64_t n = static_cast<int64_t>(samples.size());
+  const int64_t per_epoch = n / batch;
+  if (per_epoch <= 0)
+    throw std::invalid_argument("batch " + std::to_string(batch) + " is larger than the " + std::to_string(n) +
+                                " training images");
+  const int64_t epoch = iteration / per_epoch, pos = iteration % per_epoch;
+  const auto order = epoch_order(n, seed, epoch);
+  std::vector<at::Tensor> images, labels;
+  for (int64_t k = pos * batch; k < (pos + 1) * batch; ++k) {
+    const auto& s = samples[static_cast<size_t>(order[static_cast<size_t>(k)])];
+    data::Rng rng(data::derive_seed(seed, static_cast<uint64_t>(epoch) + 1, static_cast<uint64_t>(k)));
+    auto a = data::augment_train(s.image, s.label, aug, rng);
+    images.push_back(std::move(a.image));
+    labels.push_back(std::move(a.label));
+  }
+  return {iteration, torch::stack(images), torch::stack(labels)};
+}
+
+BatchLoader::BatchLoader(const std::vector<data::Sample>& samples, data::AugmentOptions aug, int batch,
+                         uint64_t seed, int64_t begin, int64_t end, int prefetch)
+    : samples_(samples),
+      aug_(std::move(aug)),
+      batch_(batch),
+      seed_(seed),
+      next_produce_(begin),
+      next_consume_(begin),
+      end_(end),
+      capacity_(static_cast<size_t>(std::max(1, prefetch))),
+      thread_([this] { produce(); }) {}
+
+BatchLoader::~BatchLoader() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void BatchLoader::produce() {
+  at::set_num_threads(1);
+  try {
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || queue_.size() < capacity_; });
+        if (stop_ || next_produce_ >= end_) return;
+      }
+      Batch b = make_batch(samples_, aug_, batch_, seed_, next_produce_);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        queue_.push_back(std::move(b));
+        ++next_produce_;
+      }
+      cv_.notify_all();
+    }
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mu_);
+    error_ = std::current_exception();
+    cv_.notify_all();
+  }
+}
+
+Batch BatchLoader::next() {
+  if (next_consume_ >= end_) throw std::out_of_range("BatchLoader: no batch after iteration " + std::to_string(end_ - 1));
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return !queue_.empty() || error_; });
+  if (queue_.empty() && error_) std::rethrow_exception(error_);
+  Batch b = std::move(queue_.front());
+  queue_.pop_front();
+  ++next_consume_;
+  lock.unlock();
+  cv_.notify_all();
+  return b;
+}
+
+}  // namespace pl::core::train

@@ -1,0 +1,193 @@
+#include "core/train/train_config.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include "model/presets.h"
+
+namespace pl::core::train {
+namespace {
+
+// One list of fields for to_json and from_json.
+template <typename C, typename V>
+void visit_fields(C& c, V&& v) {
+  v("data_root", c.data_root);
+  v("split", c.split);
+  v("max_images", c.max_images);
+  v("strict", c.strict);
+  v("cache_long_side", c.cache_long_side);
+  v("preset", c.preset);
+  v("backbone_weights", c.backbone_weights);
+  v("crop_h", c.crop_h);
+  v("crop_w", c.crop_w);
+  v("scale_long", c.scale_long);
+  v("scale_short", c.scale_short);
+  v("ratio_min", c.ratio_min);
+  v("ratio_max", c.ratio_max);
+  v("cat_max_ratio", c.cat_max_ratio);
+  v("flip_prob", c.flip_prob);
+  v("photometric", c.photometric);
+  v("epochs", c.epochs);
+  v("batch", c.batch);
+  v("lr", c.lr);
+  v("momentum", c.momentum);
+  v("weight_decay", c.weight_decay);
+  v("poly_power", c.poly_power);
+  v("min_lr", c.min_lr);
+  v("aux_weight", c.aux_weight);
+  v("dice_weight", c.dice_weight);
+  v("val_every", c.val_every);
+  v("checkpoint_every", c.checkpoint_every);
+  v("checkpoint_every_iters", c.checkpoint_every_iters);
+  v("snapshot_every", c.snapshot_every);
+  v("log_every", c.log_every);
+  v("out_dir", c.out_dir);
+  v("resume", c.resume);
+  v("device", c.device);
+  v("threads", c.threads);
+  v("amp", c.amp);
+  v("seed", c.seed);
+  v("loader_threads", c.loader_threads);
+  v("prefetch", c.prefetch);
+}
+
+struct Writer {
+  QJsonObject& o;
+  void operator()(const char* k, const std::string& v) { o[k] = QString::fromStdString(v); }
+  void operator()(const char* k, int v) { o[k] = v; }
+  void operator()(const char* k, double v) { o[k] = v; }
+  void operator()(const char* k, bool v) { o[k] = v; }
+  void operator()(const char* k, uint64_t v) { o[k] = QString::number(v); }  // 64 bits do not fit a JSON double
+};
+
+struct Reader {
+  const QJsonObject& o;
+  [[noreturn]] void bad(const char* k, const char* type) const {
+    throw std::invalid_argument(std::string("config: '") + k + "' must be " + type);
+  }
+  void operator()(const char* k, std::string& v) const {
+    if (!o.contains(k)) return;
+    if (!o[k].isString()) bad(k, "a string");
+    v = o[k].toString().toStdString();
+  }
+  void operator()(const char* k, int& v) const {
+    if (!o.contains(k)) return;
+    if (!o[k].isDouble() || o[k].toDouble() != std::floor(o[k].toDouble())) bad(k, "an integer");
+    v = o[k].toInt();
+  }
+  void operator()(const char* k, double& v) const {
+    if (!o.contains(k)) return;
+    if (!o[k].isDouble()) bad(k, "a number");
+    v = o[k].toDouble();
+  }
+  void operator()(const char* k, bool& v) const {
+    if (!o.contains(k)) return;
+    if (!o[k].isBool()) bad(k, "true or false");
+    v = o[k].toBool();
+  }
+  void operator()(const char* k, uint64_t& v) const {
+    if (!o.contains(k)) return;
+    bool ok = o[k].isDouble();
+    if (ok) v = static_cast<uint64_t>(o[k].toDouble());
+    else if (o[k].isString()) v = o[k].toString().toULongLong(&ok);
+    if (!ok) bad(k, "an unsigned integer");
+  }
+};
+
+bool is_paper_preset(const std::string& preset) { return preset == "ann-r50" || preset == "ann-r101"; }
+
+}  // namespace
+
+int TrainConfig::effective_crop_h() const {
+  if (crop_h > 0) return crop_h;
+  if (model_options) return model_options->input_h;
+  return is_paper_preset(preset) ? 512 : pl::model::preset(preset).input_h;
+}
+
+int TrainConfig::effective_crop_w() const {
+  if (crop_w > 0) return crop_w;
+  if (model_options) return model_options->input_w;
+  return is_paper_preset(preset) ? 1024 : pl::model::preset(preset).input_w;
+}
+
+int TrainConfig::effective_cache_long_side() const {
+  if (cache_long_side >= 0) return cache_long_side;
+  return 2 * std::max(effective_crop_h(), effective_crop_w());
+}
+
+int TrainConfig::effective_threads() const {
+  if (threads > 0) return threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+void TrainConfig::validate() const {
+  auto bad = [](const std::string& msg) { throw std::invalid_argument("training config: " + msg); };
+  auto num = [](double v) { return std::to_string(v); };
+  if (data_root.empty()) bad("no data folder given (data_root)");
+  if (split != "official" && split != "random90") bad("unknown split '" + split + "' (valid: official, random90)");
+  if (max_images < 0) bad("max_images must be >= 0, got " + std::to_string(max_images));
+  if (cache_long_side < -1) bad("cache_long_side must be -1 (auto), 0 (keep) or positive, got " + std::to_string(cache_long_side));
+  try {
+    if (model_options) {
+      model_options->validate();
+      if (model_options->preset != preset)
+        bad("model_options are for preset '" + model_options->preset + "' but preset is '" + preset + "'");
+    } else {
+      pl::model::preset(preset);
+    }
+  } catch (const std::invalid_argument& e) {
+    bad(e.what());
+  }
+  if (crop_h < 0 || crop_w < 0 || (crop_h == 0) != (crop_w == 0))
+    bad("crop must be HxW with both positive (or both 0 for the preset default), got " + std::to_string(crop_h) + "x" +
+        std::to_string(crop_w));
+  if (crop_h % 8 || crop_w % 8)
+    bad("crop " + std::to_string(crop_h) + "x" + std::to_string(crop_w) + " must be a multiple of 8 (the output stride)");
+  if (scale_long < 0 || scale_short < 0) bad("scale must be >= 0");
+  if (!(ratio_min > 0 && ratio_max >= ratio_min)) bad("ratio range " + num(ratio_min) + ".." + num(ratio_max) + " must satisfy 0 < min <= max");
+  if (!(cat_max_ratio > 0 && cat_max_ratio <= 1)) bad("cat_max_ratio must be in (0, 1], got " + num(cat_max_ratio));
+  if (!(flip_prob >= 0 && flip_prob <= 1)) bad("flip_prob must be in [0, 1], got " + num(flip_prob));
+  if (epochs <= 0) bad("epochs must be positive, got " + std::to_string(epochs));
+  if (batch <= 0) bad("batch must be positive, got " + std::to_string(batch));
+  if (!(lr > 0) || !std::isfinite(lr)) bad("lr must be positive, got " + num(lr));
+  if (!(momentum >= 0 && momentum < 1)) bad("momentum must be in [0, 1), got " + num(momentum));
+  if (!(weight_decay >= 0)) bad("weight_decay must be >= 0, got " + num(weight_decay));
+  if (!(poly_power >= 0)) bad("poly_power must be >= 0, got " + num(poly_power));
+  if (!(min_lr >= 0 && min_lr <= lr)) bad("min_lr must be in [0, lr], got " + num(min_lr) + " (lr " + num(lr) + ")");
+  if (!(aux_weight >= 0)) bad("aux_weight must be >= 0, got " + num(aux_weight));
+  if (!(dice_weight >= 0)) bad("dice_weight must be >= 0, got " + num(dice_weight));
+  if (val_every < 0) bad("val_every must be >= 0, got " + std::to_string(val_every));
+  if (checkpoint_every < 0 || checkpoint_every_iters < 0 || snapshot_every < 0)
+    bad("checkpoint intervals must be >= 0");
+  if (log_every <= 0) bad("log_every must be positive, got " + std::to_string(log_every));
+  if (out_dir.empty()) bad("no run directory given (out_dir)");
+  if (device != "auto" && device != "cpu" && device != "cuda") bad("unknown device '" + device + "' (valid: auto, cpu, cuda)");
+  if (threads < 0) bad("threads must be >= 0, got " + std::to_string(threads));
+  if (amp != "auto" && amp != "off" && amp != "bf16") bad("unknown amp mode '" + amp + "' (valid: auto, off, bf16)");
+  if (loader_threads <= 0) bad("loader_threads must be positive, got " + std::to_string(loader_threads));
+  if (prefetch <= 0) bad("prefetch must be positive, got " + std::to_string(prefetch));
+}
+
+std::string TrainConfig::to_json() const {
+  QJsonObject o;
+  visit_fields(*this, Writer{o});
+  return QJsonDocument(o).toJson(QJsonDocument::Indented).toStdString();
+}
+
+TrainConfig TrainConfig::from_json(const std::string& json) {
+  QJsonParseError err{};
+  const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(json), &err);
+  if (err.error != QJsonParseError::NoError || !doc.isObject())
+    throw std::invalid_argument("config: not a JSON object (" + err.errorString().toStdString() + ")");
+  TrainConfig c;
+  const QJsonObject o = doc.object();
+  visit_fields(c, Reader{o});
+  return c;
+}
+
+}  // namespace pl::core::train
