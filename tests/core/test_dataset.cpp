@@ -1,0 +1,187 @@
+// The data set reader: the real Kvasir-SEG folder (a few images) and synthetic bad folders.
+#include <QtCore/QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <torch/torch.h>
+#include <opencv2/imgcodecs.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/data/dataset.h"
+#include "core/data/decode.h"
+#include "core/data/sample_cache.h"
+
+namespace fs = std::filesystem;
+using namespace pl::core::data;
+
+namespace {
+
+std::string kvasir() { return (fs::path(POLYPLENS_TEST_DATA) / "kvasir-seg").string(); }
+
+void write_pair(const fs::path& root, const std::string& name, int h, int w, const std::string& img_ext = ".jpg",
+                const std::string& mask_ext = ".png", int mask_h = -1) {
+  cv::Mat img(h, w, CV_8UC3, cv::Scalar(40, 90, 160));
+  cv::Mat mask = cv::Mat::zeros(mask_h > 0 ? mask_h : h, w, CV_8U);
+  mask(cv::Rect(0, 0, w / 2, mask.rows / 2)).setTo(255);
+  QVERIFY(cv::imwrite((root / "images" / (name + img_ext)).string(), img));
+  QVERIFY(cv::imwrite((root / "masks" / (name + mask_ext)).string(), mask));
+}
+
+bool has_problem(const DatasetSummary& s, const std::string& file_part, const std::string& reason_part) {
+  for (const auto& p : s.problems)
+    if (p.file.find(file_part) != std::string::npos && p.reason.find(reason_part) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+class TestDataset : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void kvasir_official_split() {
+    DatasetOptions o;
+    o.root = kvasir();
+    const auto idx = scan_dataset(o);
+    QCOMPARE(idx.summary.pairs_found, 1000);
+    QCOMPARE(idx.summary.train_count, 880);
+    QCOMPARE(idx.summary.val_count, 120);
+    QVERIFY(idx.summary.problems.empty());
+    QCOMPARE(idx.summary.split, std::string("official"));
+  }
+
+  void kvasir_subset_decodes() {
+    DatasetOptions o;
+    o.root = kvasir();
+    o.max_images = 6;
+    const auto idx = scan_dataset(o);
+    QCOMPARE(int(idx.train.size() + idx.val.size()), 6);
+    QVERIFY(idx.val.size() >= 1);
+    DatasetSummary s = idx.summary;
+    LoadOptions lo;
+    lo.long_side = 128;
+    const auto samples = load_samples(idx.train, lo, &s);
+    QCOMPARE(samples.size(), idx.train.size());
+    for (const auto& x : samples) {
+      QCOMPARE(x.image.dim(), int64_t(3));
+      QCOMPARE(x.image.size(0), int64_t(3));
+      QCOMPARE(std::max(x.image.size(1), x.image.size(2)), int64_t(128));
+      QCOMPARE(x.label.size(0), x.image.size(1));
+      QVERIFY(x.label.max().item<int>() == 1);  // every Kvasir image has a polyp
+      QVERIFY(x.orig_w >= 332);
+    }
+    // JPEG masks are thresholded, not mapped 255 -> 1 only: the edge pixels (not exactly 255) count.
+    const cv::Mat m = decode_mask(idx.train[0].mask_path);
+    const cv::Mat raw = cv::imread(idx.train[0].mask_path, cv::IMREAD_GRAYSCALE);
+    QCOMPARE(cv::countNonZero(m), cv::countNonZero(raw > 127));
+    QVERIFY(cv::countNonZero(raw == 255) < cv::countNonZero(m));
+  }
+
+  void random90_is_seeded_and_saved() {
+    QTemporaryDir run;
+    DatasetOptions o;
+    o.root = kvasir();
+    o.split = "random90";
+    o.seed = 7;
+    o.split_dir = run.path().toStdString();
+    const auto a = scan_dataset(o);
+    QCOMPARE(a.summary.train_count, 900);
+    QCOMPARE(a.summary.val_count, 100);
+    QVERIFY(fs::exists(fs::path(o.split_dir) / "split.json"));
+    o.seed = 8;  // the saved split wins over a new seed: a resume keeps its images
+    const auto b = scan_dataset(o);
+    QCOMPARE(b.summary.split, std::string("saved"));
+    QCOMPARE(b.val.front().name, a.val.front().name);
+    QCOMPARE(b.val.back().name, a.val.back().name);
+    DatasetOptions fresh = o;
+    fresh.split_dir.clear();
+    const auto c = scan_dataset(fresh);  // seed 8, no saved file: a different split
+    bool differs = false;
+    for (size_t i = 0; i < c.val.size(); ++i) differs |= c.val[i].name != a.val[i].name;
+    QVERIFY(differs);
+  }
+
+  void bad_folder_problems_counted() {
+    QTemporaryDir dir;
+    const fs::path root = dir.path().toStdString();
+    fs::create_directories(root / "images");
+    fs::create_directories(root / "masks");
+    write_pair(root, "good1", 40, 50);
+    write_pair(root, "good2", 41, 51, ".png", ".jpg");
+    write_pair(root, "good3", 30, 30, ".bmp", ".png");
+    write_pair(root, "mismatch", 40, 50, ".jpg", ".png", 20);
+    { std::ofstream(root / "images" / "nomask.jpg") << "x"; }
+    { std::ofstream(root / "images" / "notes.txt") << "not an image"; }
+    { std::ofstream(root / "images" / "corrupt.jpg") << "definitely not a jpeg"; }
+    { std::ofstream(root / "masks" / "corrupt.png") << "nor a png"; }
+    // 16-bit grayscale image: converted, not refused.
+    cv::Mat g16(20, 30, CV_16U, cv::Scalar(65535));
+    QVERIFY(cv::imwrite((root / "images" / "deep.png").string(), g16));
+    cv::Mat m01 = cv::Mat::zeros(20, 30, CV_8U);
+    m01(cv::Rect(0, 0, 10, 10)).setTo(1);  // a label-index mask (values 0/1)
+    QVERIFY(cv::imwrite((root / "masks" / "deep.png").string(), m01));
+    { std::ofstream(root / "train.txt") << "good1\ngood2.png\nmismatch\ncorrupt\ndeep\nghost\n"; }
+    { std::ofstream(root / "val.txt") << "good3\n"; }
+
+    DatasetOptions o;
+    o.root = root.string();
+    auto idx = scan_dataset(o);
+    QCOMPARE(idx.summary.pairs_found, 6);  // good1-3, mismatch, corrupt, deep
+    QVERIFY(has_problem(idx.summary, "nomask.jpg", "no mask"));
+    QVERIFY(has_problem(idx.summary, "notes.txt", "not an image"));
+    QVERIFY(has_problem(idx.summary, "ghost", "listed but no image"));
+    QCOMPARE(idx.summary.train_count, 5);
+    QCOMPARE(idx.summary.val_count, 1);
+
+    DatasetSummary s = idx.summary;
+    const auto samples = load_samples(idx.train, LoadOptions{}, &s);
+    QCOMPARE(int(samples.size()), 3);  // good1, good2, deep
+    QVERIFY(has_problem(s, "mismatch", "mask is 50x20"));
+    QVERIFY(has_problem(s, "corrupt", "corrupt"));
+    for (const auto& x : samples) {
+      if (x.name != "deep") continue;
+      QCOMPARE(x.image.size(0), int64_t(3));
+      QCOMPARE(x.image.max().item<int>(), 255);   // 16-bit 65535 -> 255
+      QCOMPARE(x.label.sum().item<int>(), 100);   // 0/1 mask kept as labels
+    }
+
+    o.strict = true;
+    QVERIFY_THROWS_EXCEPTION(DatasetError, scan_dataset(o));
+    LoadOptions strict;
+    strict.strict = true;
+    QVERIFY_THROWS_EXCEPTION(DatasetError, load_samples(idx.train, strict, nullptr));
+  }
+
+  void unusable_folders_are_errors() {
+    QTemporaryDir dir;
+    const fs::path root = dir.path().toStdString();
+    DatasetOptions o;
+    o.root = (root / "missing").string();
+    QVERIFY_THROWS_EXCEPTION(DatasetError, scan_dataset(o));
+    fs::create_directories(root / "images");
+    fs::create_directories(root / "masks");
+    o.root = root.string();
+    try {
+      scan_dataset(o);
+      QFAIL("empty folder accepted");
+    } catch (const DatasetError& e) {
+      QVERIFY(std::string(e.what()).find("no image/mask pairs") != std::string::npos);
+    }
+    write_pair(root, "a", 10, 10);
+    write_pair(root, "b", 10, 10);
+    try {
+      scan_dataset(o);  // official split without train.txt
+      QFAIL("missing train.txt accepted");
+    } catch (const DatasetError& e) {
+      QVERIFY(std::string(e.what()).find("train.txt") != std::string::npos);
+    }
+    o.split = "random90";
+    const auto idx = scan_dataset(o);
+    QCOMPARE(idx.summary.train_count + idx.summary.val_count, 2);
+    o.split = "bogus";
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, scan_dataset(o));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestDataset)
+#include "test_dataset.moc"
