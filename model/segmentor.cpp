@@ -44,7 +44,8 @@ SegmentorOutput AnnSegmentorImpl::forward(const torch::Tensor& x) {
 
 torch::Tensor AnnSegmentorImpl::predict(const torch::Tensor& x) {
   auto [c4, c5] = backbone->forward_c4_c5(check_input(x));
-  auto logits = decode_head(c4, c5);
+  // Resize in fp32 whatever the model's precision: K channels only, and exact edges.
+  auto logits = decode_head(c4, c5).to(torch::kFloat);
   namespace F = torch::nn::functional;
   return F::interpolate(logits, F::InterpolateFuncOptions()
                                     .size(std::vector<int64_t>{x.size(2), x.size(3)})

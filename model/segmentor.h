@@ -23,7 +23,7 @@ class AnnSegmentorImpl : public torch::nn::Module {
 
   // x: N x 3 x H x W, normalised. Runs the aux head whenever it exists (train or eval).
   SegmentorOutput forward(const torch::Tensor& x);
-  // Decode logits bilinearly resized (align_corners=false) to x's H x W; no aux head.
+  // Decode logits bilinearly resized (align_corners=false) to x's H x W, as float32; no aux head.
   torch::Tensor predict(const torch::Tensor& x);
 
   const SegmentorOptions& options() const { return opts_; }

@@ -5,6 +5,8 @@
 
 #include <torch/nn/init.h>
 
+#include "model/fold_bn.h"
+
 namespace pl::model {
 namespace {
 
@@ -37,9 +39,20 @@ BasicBlockImpl::BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride,
   if (ds) downsample = register_module("downsample", ds);
 }
 
+namespace {
+
+// A folded downsample branch is a one-conv Sequential; its BN is already in the conv.
+torch::nn::Sequential fold_downsample(torch::nn::Module& block, const torch::nn::Sequential& ds) {
+  torch::nn::Conv2d conv(std::dynamic_pointer_cast<torch::nn::Conv2dImpl>(ds->ptr(0)));
+  torch::nn::BatchNorm2d bn(std::dynamic_pointer_cast<torch::nn::BatchNorm2dImpl>(ds->ptr(1)));
+  return block.replace_module("downsample", torch::nn::Sequential(fold_conv_bn(conv, bn)));
+}
+
+}  // namespace
+
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
-  auto out = torch::relu(bn1(conv1(x)));
-  out = bn2(conv2(out));
+  auto out = folded_ ? torch::relu(conv1(x)) : torch::relu(bn1(conv1(x)));
+  out = folded_ ? conv2(out) : bn2(conv2(out));
   out += downsample ? downsample->forward(x) : x;
   return torch::relu(out);
 }
@@ -55,12 +68,34 @@ BottleneckImpl::BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride,
   if (ds) downsample = register_module("downsample", ds);
 }
 
+void BasicBlockImpl::fold_bn() {
+  if (folded_) return;
+  conv1 = replace_module("conv1", fold_conv_bn(conv1, bn1));
+  conv2 = replace_module("conv2", fold_conv_bn(conv2, bn2));
+  if (downsample) downsample = fold_downsample(*this, downsample);
+  folded_ = true;
+}
+
 torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
+  if (folded_) {
+    auto out = conv3(torch::relu(conv2(torch::relu(conv1(x)))));
+    out += downsample ? downsample->forward(x) : x;
+    return torch::relu(out);
+  }
   auto out = torch::relu(bn1(conv1(x)));
   out = torch::relu(bn2(conv2(out)));
   out = bn3(conv3(out));
   out += downsample ? downsample->forward(x) : x;
   return torch::relu(out);
+}
+
+void BottleneckImpl::fold_bn() {
+  if (folded_) return;
+  conv1 = replace_module("conv1", fold_conv_bn(conv1, bn1));
+  conv2 = replace_module("conv2", fold_conv_bn(conv2, bn2));
+  conv3 = replace_module("conv3", fold_conv_bn(conv3, bn3));
+  if (downsample) downsample = fold_downsample(*this, downsample);
+  folded_ = true;
 }
 
 ResNetImpl::ResNetImpl(const ResNetOptions& opts) : opts_(opts) {
@@ -131,7 +166,19 @@ void ResNetImpl::init_weights() {
   }
 }
 
-torch::Tensor ResNetImpl::stem(const torch::Tensor& x) { return maxpool(torch::relu(bn1(conv1(x)))); }
+torch::Tensor ResNetImpl::stem(const torch::Tensor& x) {
+  return maxpool(torch::relu(folded_ ? conv1(x) : bn1(conv1(x))));
+}
+
+void ResNetImpl::fold_bn() {
+  if (folded_) return;
+  conv1 = replace_module("conv1", fold_conv_bn(conv1, bn1));
+  for (auto& m : modules(false)) {
+    if (auto* b = m->as<Bottleneck>()) b->fold_bn();
+    if (auto* b = m->as<BasicBlock>()) b->fold_bn();
+  }
+  folded_ = true;
+}
 
 std::vector<torch::Tensor> ResNetImpl::forward_features(const torch::Tensor& x) {
   std::vector<torch::Tensor> out;

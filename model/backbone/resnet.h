@@ -28,10 +28,14 @@ class BasicBlockImpl : public torch::nn::Module {
   BasicBlockImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
                  torch::nn::Sequential downsample);
   torch::Tensor forward(const torch::Tensor& x);
+  void fold_bn();  // inference only, see model/fold_bn.h
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
   torch::nn::Sequential downsample{nullptr};
+
+ private:
+  bool folded_ = false;
 };
 TORCH_MODULE(BasicBlock);
 
@@ -42,10 +46,14 @@ class BottleneckImpl : public torch::nn::Module {
   BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation,
                  torch::nn::Sequential downsample);
   torch::Tensor forward(const torch::Tensor& x);
+  void fold_bn();  // inference only, see model/fold_bn.h
 
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};
+
+ private:
+  bool folded_ = false;
 };
 TORCH_MODULE(Bottleneck);
 
@@ -61,6 +69,9 @@ class ResNetImpl : public torch::nn::Module {
   // Output channels of layer1..layer4, stage = 1..4.
   int64_t stage_channels(int stage) const;
   const ResNetOptions& options() const { return opts_; }
+  // Folds every BN into its conv (stem and all blocks); inference only, see model/fold_bn.h.
+  void fold_bn();
+  bool folded() const { return folded_; }
 
   torch::nn::Conv2d conv1{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr};
@@ -76,6 +87,7 @@ class ResNetImpl : public torch::nn::Module {
   bool bottleneck_ = true;
   int64_t inplanes_ = 64;
   int64_t dilation_ = 1;
+  bool folded_ = false;
 };
 TORCH_MODULE(ResNet);
 

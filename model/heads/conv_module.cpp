@@ -2,6 +2,8 @@
 
 #include <torch/nn/init.h>
 
+#include "model/fold_bn.h"
+
 namespace pl::model {
 
 ConvModuleImpl::ConvModuleImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size, bool with_relu)
@@ -18,8 +20,18 @@ ConvModuleImpl::ConvModuleImpl(int64_t in_channels, int64_t out_channels, int64_
 }
 
 torch::Tensor ConvModuleImpl::forward(const torch::Tensor& x) {
-  auto y = bn(conv(x));
+  auto y = folded_ ? conv(x) : bn(conv(x));
   return with_relu_ ? torch::relu(y) : y;
+}
+
+}  // namespace pl::model
+
+namespace pl::model {
+
+void ConvModuleImpl::fold_bn() {
+  if (folded_) return;
+  conv = replace_module("conv", fold_conv_bn(conv, bn));
+  folded_ = true;
 }
 
 }  // namespace pl::model

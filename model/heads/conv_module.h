@@ -14,12 +14,14 @@ class ConvModuleImpl : public torch::nn::Module {
  public:
   ConvModuleImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size, bool with_relu = true);
   torch::Tensor forward(const torch::Tensor& x);
+  void fold_bn();  // inference only, see model/fold_bn.h
 
   torch::nn::Conv2d conv{nullptr};
   torch::nn::BatchNorm2d bn{nullptr};
 
  private:
   bool with_relu_;
+  bool folded_ = false;
 };
 TORCH_MODULE(ConvModule);
 

@@ -1,0 +1,21 @@
+#pragma once
+// Device choice and CPU threading for model code.
+#include <string>
+
+#include <c10/core/Device.h>
+
+namespace pl::model {
+
+// "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N". Throws std::invalid_argument
+// for an unknown name or an unavailable CUDA device (saying why). On CUDA, enables the cuDNN
+// autotuner (input sizes are fixed per session, so benchmarking pays off).
+c10::Device select_device(const std::string& pref);
+
+// Intra-op threads for LibTorch (its default here is 1). n <= 0 means all hardware threads.
+// Call before the first model run.
+void configure_cpu_threads(int n);
+
+// "cpu", or "cuda:N (<name>)" style text for logs and `polyplens info`.
+std::string describe_device(const c10::Device& device);
+
+}  // namespace pl::model
