@@ -3,6 +3,7 @@
 // `--name value` or `--name=value`, boolean flags, and clear errors (the caller exits 2).
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
