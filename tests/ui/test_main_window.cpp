@@ -1,0 +1,194 @@
+// The main window's structure (tabs, menus), overlay cycling with O, the HUD's states, the detection
+// timeline and the remembered settings. Offscreen, no video or model needed.
+#include <QAction>
+#include <QMenu>
+#include <QMenuBar>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QtTest>
+
+#include "ui/help_dialogs.h"
+#include "ui/hud.h"
+#include "ui/live_tab.h"
+#include "ui/main_window.h"
+#include "ui/settings.h"
+#include "ui/transport_bar.h"
+
+using namespace pl::ui;
+
+namespace {
+
+QMenu* find_menu(QMainWindow& w, const QString& title) {
+  for (QAction* a : w.menuBar()->actions()) {
+    if (a->menu() && a->text().remove('&') == title) return a->menu();
+  }
+  return nullptr;
+}
+
+QStringList action_texts(QMenu* menu) {
+  QStringList out;
+  for (QAction* a : menu->actions()) {
+    if (!a->isSeparator()) out << a->text();
+  }
+  return out;
+}
+
+}  // namespace
+
+class TestMainWindow : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+  void init() { QSettings("PolypLens", "PolypLens").clear(); }
+
+  void has_the_tabs_and_menus_of_the_spec() {
+    MainWindow w;
+    QCOMPARE(w.tabs()->count(), 2);
+    QCOMPARE(w.tabs()->tabText(0), QStringLiteral("Live / Review"));
+    QCOMPARE(w.tabs()->tabText(1), QStringLiteral("Training"));
+
+    QMenu* file = find_menu(w, "File");
+    QMenu* model = find_menu(w, "Model");
+    QMenu* view = find_menu(w, "View");
+    QMenu* help = find_menu(w, "Help");
+    QVERIFY(file && model && view && help);
+    QCOMPARE(action_texts(file), (QStringList{"Open video…", "Open stream URL…", "Open device…", "Open recent",
+                                              "Export snapshot", "Export frames…", "Quit"}));
+    QCOMPARE(action_texts(model), (QStringList{"Load checkpoint…", "Load backbone weights…", "Device"}));
+    const QStringList v = action_texts(view);
+    QVERIFY2(v.contains("Overlay mode") && v.contains("Full screen") && v.contains("HUD"), qPrintable(v.join(", ")));
+    QCOMPARE(action_texts(help), (QStringList{"Keyboard shortcuts", "About PolypLens"}));
+    QVERIFY(!w.windowIcon().isNull());
+  }
+
+  void about_names_model_paper_data_terms_and_disclaimer() {
+    const QString html = about_html();
+    for (const char* needle : {"ResNet-50", "AFNB", "APNB", "Farhan", "Thulnoon", "Jasem", "JUAPS", "2025",
+                               "Kvasir-SEG", "Jha et al.", "MMM 2020", "research and education only",
+                               "not a certified medical device"}) {
+      QVERIFY2(html.contains(QLatin1String(needle)), needle);
+    }
+  }
+
+  void o_cycles_the_overlay_mode_and_it_is_remembered() {
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    LiveTab* live = w.live_tab();
+    QCOMPARE(live->overlay_mode(), QStringLiteral("fill"));
+    QTest::keyClick(&w, Qt::Key_O);
+    QCOMPARE(live->overlay_mode(), QStringLiteral("outline"));
+    QTest::keyClick(&w, Qt::Key_O);
+    QCOMPARE(live->overlay_mode(), QStringLiteral("off"));
+    QCOMPARE(Settings().overlay_mode(), QStringLiteral("off"));
+    // The View ▸ Overlay mode radio items follow.
+    QMenu* overlay = nullptr;
+    for (QAction* a : find_menu(w, "View")->actions()) {
+      if (a->text() == "Overlay mode") overlay = a->menu();
+    }
+    QVERIFY(overlay);
+    for (QAction* a : overlay->actions()) {
+      if (a->isCheckable()) QCOMPARE(a->isChecked(), a->data().toString() == "off");
+    }
+    QTest::keyClick(&w, Qt::Key_O);
+    QCOMPARE(live->overlay_mode(), QStringLiteral("fill"));
+
+    live->set_overlay_mode("outline");
+    live->set_overlay_alpha(0.7);
+    MainWindow again;
+    QCOMPARE(again.live_tab()->overlay_mode(), QStringLiteral("outline"));
+    QCOMPARE(again.live_tab()->overlay_alpha(), 0.7);
+  }
+
+  void live_keys_are_off_while_the_training_tab_is_shown() {
+    MainWindow w;
+    const auto live_actions = w.live_tab()->actions();
+    QVERIFY(live_actions.size() >= 8);
+    for (QAction* a : live_actions) QVERIFY(a->isEnabled());
+    w.tabs()->setCurrentIndex(1);
+    for (QAction* a : live_actions) QVERIFY2(!a->isEnabled(), qPrintable(a->text()));
+    w.tabs()->setCurrentIndex(0);
+    for (QAction* a : live_actions) QVERIFY(a->isEnabled());
+  }
+
+  void hud_states() {
+    Hud hud;
+    HudState s;
+    s.device = "CPU";
+    hud.set_state(s);
+    QVERIFY(hud.lines().join('\n').contains("no model loaded"));
+    QVERIFY(hud.warning());
+
+    s.model = ModelStatus::kWarmingUp;
+    s.capture_fps = 30;
+    hud.set_state(s);
+    QVERIFY(hud.lines().join('\n').contains("model warming up"));
+    QVERIFY(!hud.stale());
+    QVERIFY(!hud.warning());
+
+    s.model = ModelStatus::kRunning;
+    s.inference_fps = 25;
+    s.mask_age_ms = 40;  // about one frame at 30 fps: fresh
+    hud.set_state(s);
+    QVERIFY(!hud.lines().join('\n').contains("warming"));
+    QVERIFY(!hud.stale());
+    QVERIFY(!hud.warning());
+
+    s.mask_age_ms = 400;  // twelve frames old: stale, amber
+    hud.set_state(s);
+    QVERIFY(hud.stale());
+    QVERIFY(hud.warning());
+    QVERIFY(hud.lines().join('\n').contains("STALE"));
+
+    s.model = ModelStatus::kFailed;
+    s.message = "out of memory";
+    hud.set_state(s);
+    QVERIFY(hud.lines().join('\n').contains("out of memory"));
+    QVERIFY(hud.warning());
+  }
+
+  void staleness_follows_the_capture_rate() {
+    HudState s;
+    s.model = ModelStatus::kRunning;
+    s.mask_age_ms = 120;
+    s.capture_fps = 60;  // 3 frames = 50 ms, but never under the 150 ms floor
+    QVERIFY(!mask_is_stale(s));
+    s.capture_fps = 5;  // 3 frames = 600 ms
+    s.mask_age_ms = 500;
+    QVERIFY(!mask_is_stale(s));
+    s.mask_age_ms = 700;
+    QVERIFY(mask_is_stale(s));
+  }
+
+  void transport_shows_time_and_frame() {
+    TransportBar bar;
+    bar.set_duration(300, 30);
+    bar.set_position(45);
+    QCOMPARE(bar.time_text(), QStringLiteral("00:01.5 / 00:10.0  frame 45"));
+    QCOMPARE(format_clock(3725.25), QStringLiteral("1:02:05.2"));
+  }
+
+  void recent_lists_are_capped_and_deduplicated() {
+    Settings s;
+    for (int i = 0; i < Settings::kMaxRecent + 3; ++i) s.add_recent_file(QString("/v/%1.mp4").arg(i));
+    s.add_recent_file("/v/5.mp4");
+    const QStringList r = s.recent_files();
+    QCOMPARE(r.size(), Settings::kMaxRecent);
+    QCOMPARE(r.first(), QStringLiteral("/v/5.mp4"));
+    QCOMPARE(r.count("/v/5.mp4"), 1);
+  }
+
+  void checkpoints_are_told_from_videos() {
+    QVERIFY(MainWindow::is_checkpoint_path("/x/best.pt"));
+    QVERIFY(MainWindow::is_checkpoint_path("resnet50-0676ba61.PTH"));
+    QVERIFY(!MainWindow::is_checkpoint_path("/x/clip.mp4"));
+    QVERIFY(!MainWindow::is_checkpoint_path("rtsp://cam/stream"));
+  }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"

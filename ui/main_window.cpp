@@ -1,0 +1,327 @@
+#include "ui/main_window.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QInputDialog>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QStatusBar>
+#include <QTabBar>
+#include <QTabWidget>
+
+#include "ui/help_dialogs.h"
+#include "ui/live_tab.h"
+#include "ui/source_bar.h"
+#include "ui/training_tab.h"
+
+namespace pl::ui {
+
+namespace {
+
+const char* kVideoFilter =
+    "Videos (*.mp4 *.mkv *.avi *.mov *.webm *.m4v *.mpg *.mpeg *.ts);;All files (*)";
+const char* kCheckpointFilter = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)";
+
+}  // namespace
+
+bool MainWindow::is_checkpoint_path(const QString& path) {
+  const QString suffix = QFileInfo(path).suffix().toLower();
+  return suffix == "pt" || suffix == "pth" || suffix == "ckpt";
+}
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle(QStringLiteral("PolypLens"));
+  setWindowIcon(QIcon(QStringLiteral(":/icons/polyplens.png")));
+  setAcceptDrops(true);
+
+  tabs_ = new QTabWidget(this);
+  tabs_->setDocumentMode(true);
+  live_ = new LiveTab(settings_, tabs_);
+  training_ = new TrainingTab(settings_, tabs_);
+  tabs_->addTab(live_, tr("Live / Review"));
+  tabs_->addTab(training_, tr("Training"));
+  setCentralWidget(tabs_);
+
+  model_label_ = new QLabel(this);
+  source_label_ = new QLabel(this);
+  statusBar()->addWidget(source_label_, 1);
+  statusBar()->addPermanentWidget(model_label_);
+  source_label_->setText(tr("Source: %1").arg(live_->source_description()));
+  model_label_->setText(tr("Model: %1").arg(live_->model_summary()));
+
+  build_menus();
+
+  connect(live_, &LiveTab::source_changed, this, [this](const QString& d) {
+    source_label_->setText(tr("Source: %1").arg(d));
+  });
+  connect(live_, &LiveTab::model_changed, this, [this](const QString& m) {
+    model_label_->setText(tr("Model: %1").arg(m));
+  });
+  connect(live_, &LiveTab::overlay_mode_changed, this, [this](const QString& mode) {
+    for (QAction* a : overlay_group_->actions()) {
+      if (a->data().toString() == mode) a->setChecked(true);
+    }
+  });
+  connect(live_, &LiveTab::full_screen_toggled, this, [this] { set_full_screen(!isFullScreen()); });
+  connect(live_, &LiveTab::open_file_requested, this, &MainWindow::open_video_dialog);
+  connect(training_, &TrainingTab::use_checkpoint, this, [this](const QString& path) {
+    live_->load_checkpoint(path);
+    tabs_->setCurrentWidget(live_);
+  });
+  // The Live tab's single-key shortcuts (space, arrows, N, P, R) must not fire while the user
+  // works in the Training tab.
+  auto enable_live_keys = [this] {
+    const bool on = tabs_->currentWidget() == live_;
+    for (QAction* a : live_->actions()) a->setEnabled(on);
+  };
+  connect(tabs_, &QTabWidget::currentChanged, this, enable_live_keys);
+  enable_live_keys();
+
+  if (!restoreGeometry(settings_.window_geometry())) resize(1280, 800);
+  restoreState(settings_.window_state());
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::build_menus() {
+  // File
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(tr("Open video…"), QKeySequence::Open, this, &MainWindow::open_video_dialog);
+  file->addAction(tr("Open stream URL…"), QKeySequence(Qt::CTRL | Qt::Key_U), this,
+                  &MainWindow::open_url_dialog);
+  file->addAction(tr("Open device…"), QKeySequence(Qt::CTRL | Qt::Key_D), this, &MainWindow::open_device_dialog);
+  recent_menu_ = file->addMenu(tr("Open recent"));
+  connect(recent_menu_, &QMenu::aboutToShow, this, &MainWindow::rebuild_recent_menu);
+  rebuild_recent_menu();
+  file->addSeparator();
+  file->addAction(tr("Export snapshot"), QKeySequence(Qt::Key_S), live_, &LiveTab::snapshot);
+  file->addAction(tr("Export frames…"), this, &MainWindow::export_frames_dialog);
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("Quit"), QKeySequence::Quit, this, &QWidget::close);
+  quit->setMenuRole(QAction::QuitRole);
+
+  // Model
+  QMenu* model = menuBar()->addMenu(tr("&Model"));
+  model->addAction(tr("Load checkpoint…"), QKeySequence(Qt::CTRL | Qt::Key_L), this,
+                   &MainWindow::load_checkpoint_dialog);
+  model->addAction(tr("Load backbone weights…"), this, &MainWindow::load_backbone_dialog);
+  QMenu* device = model->addMenu(tr("Device"));
+  device_group_ = new QActionGroup(this);
+  QAction* cpu = device->addAction(tr("CPU"));
+  cpu->setCheckable(true);
+  cpu->setChecked(true);
+  cpu->setData("cpu");
+  device_group_->addAction(cpu);
+  QAction* gpu = device->addAction(tr("GPU (CUDA)"));
+  gpu->setCheckable(true);
+  gpu->setData("cuda");
+  gpu->setEnabled(false);
+  gpu->setToolTip(tr("This build of PolypLens has no CUDA support"));
+  device_group_->addAction(gpu);
+
+  // View
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  QMenu* overlay = view->addMenu(tr("Overlay mode"));
+  overlay_group_ = new QActionGroup(this);
+  const QString current = live_->overlay_mode();
+  for (const auto& [mode, label] : {std::pair<QString, QString>{"fill", tr("Fill")},
+                                    {"outline", tr("Outline")},
+                                    {"off", tr("Off")}}) {
+    QAction* a = overlay->addAction(label);
+    a->setCheckable(true);
+    a->setData(mode);
+    a->setChecked(mode == current);
+    overlay_group_->addAction(a);
+    connect(a, &QAction::triggered, this, [this, m = mode] { set_overlay_mode(m); });
+  }
+  overlay->addSeparator();
+  QAction* cycle = overlay->addAction(tr("Cycle overlay mode"), QKeySequence(Qt::Key_O), live_,
+                                      &LiveTab::cycle_overlay_mode);
+  cycle->setObjectName("cycle_overlay");
+  full_screen_ = view->addAction(tr("Full screen"));
+  full_screen_->setShortcuts({QKeySequence(Qt::Key_F11), QKeySequence::FullScreen});
+  full_screen_->setCheckable(true);
+  connect(full_screen_, &QAction::toggled, this, &MainWindow::set_full_screen);
+  QAction* leave = new QAction(this);
+  leave->setShortcut(QKeySequence(Qt::Key_Escape));
+  connect(leave, &QAction::triggered, this, [this] { set_full_screen(false); });
+  addAction(leave);
+  hud_ = view->addAction(tr("HUD"));
+  hud_->setShortcut(QKeySequence(Qt::Key_H));
+  hud_->setCheckable(true);
+  hud_->setChecked(settings_.hud_visible());
+  connect(hud_, &QAction::toggled, live_, &LiveTab::set_hud_visible);
+  view->addSeparator();
+  view->addAction(tr("Live / Review tab"), QKeySequence(Qt::CTRL | Qt::Key_1), this,
+                  [this] { tabs_->setCurrentWidget(live_); });
+  view->addAction(tr("Training tab"), QKeySequence(Qt::CTRL | Qt::Key_2), this,
+                  [this] { tabs_->setCurrentWidget(training_); });
+
+  // Help
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("Keyboard shortcuts"), QKeySequence(Qt::Key_F1), this, [this] { show_shortcuts(this); });
+  QAction* about = help->addAction(tr("About PolypLens"), this, [this] { show_about(this); });
+  about->setMenuRole(QAction::AboutRole);
+}
+
+void MainWindow::rebuild_recent_menu() {
+  recent_menu_->clear();
+  const QStringList files = settings_.recent_files(), urls = settings_.recent_urls();
+  for (const QString& f : files) {
+    recent_menu_->addAction(QFileInfo(f).fileName(), this, [this, f] { open_path(f); })->setToolTip(f);
+  }
+  if (!files.isEmpty() && !urls.isEmpty()) recent_menu_->addSeparator();
+  for (const QString& u : urls) recent_menu_->addAction(u, this, [this, u] { open_path(u); });
+  if (files.isEmpty() && urls.isEmpty()) {
+    recent_menu_->addAction(tr("(nothing yet)"))->setEnabled(false);
+  } else {
+    recent_menu_->addSeparator();
+    recent_menu_->addAction(tr("Clear list"), this, [this] {
+      settings_.clear_recent();
+      live_->refresh_sources();
+    });
+  }
+}
+
+void MainWindow::open_path(const QString& path) {
+  if (path.isEmpty()) return;
+  if (is_checkpoint_path(path)) {
+    live_->load_checkpoint(path);
+    return;
+  }
+  // Streams, devices and the test pattern are opened as typed; files by absolute path.
+  const bool is_uri = path.contains(QStringLiteral("://")) || path == QStringLiteral("test") ||
+                      path.startsWith(QStringLiteral("test:")) || path.startsWith(QStringLiteral("/dev/video"));
+  if (is_uri) {
+    if (path.contains(QStringLiteral("://")) && !path.startsWith(QStringLiteral("file://"))) {
+      settings_.add_recent_url(path);
+    }
+  } else {
+    settings_.add_recent_file(QFileInfo(path).absoluteFilePath());
+    settings_.set_last_folder("video", QFileInfo(path).absolutePath());
+  }
+  live_->refresh_sources();
+  tabs_->setCurrentWidget(live_);
+  live_->open_source(is_uri ? path : QFileInfo(path).absoluteFilePath());
+}
+
+void MainWindow::open_video_dialog() {
+  const QString path =
+      QFileDialog::getOpenFileName(this, tr("Open video"), settings_.last_folder("video"), tr(kVideoFilter));
+  open_path(path);
+}
+
+void MainWindow::open_url_dialog() {
+  const QStringList recent = settings_.recent_urls();
+  bool ok = false;
+  const QString url = QInputDialog::getItem(
+      this, tr("Open stream URL"), tr("Stream URL (rtsp://, http://, udp://, …):"),
+      recent.isEmpty() ? QStringList{QStringLiteral("rtsp://")} : recent, 0, true, &ok);
+  if (!ok || url.trimmed().isEmpty()) return;
+  if (!url.contains(QStringLiteral("://"))) {
+    QMessageBox::warning(this, tr("Open stream URL"),
+                         tr("'%1' is not a URL. Use a form like rtsp://host:8554/stream.").arg(url));
+    return;
+  }
+  open_path(url.trimmed());
+}
+
+void MainWindow::open_device_dialog() {
+  const QStringList devices = SourceBar::find_devices();
+  QStringList items = devices;
+  items << QStringLiteral("test:");
+  bool ok = false;
+  const QString spec = QInputDialog::getItem(
+      this, tr("Open device"),
+      devices.isEmpty() ? tr("No capture devices found (/dev/video*). Open the test pattern?")
+                        : tr("Capture device:"),
+      items, 0, false, &ok);
+  if (ok) open_path(spec);
+}
+
+void MainWindow::load_checkpoint_dialog() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Load checkpoint"),
+                                                    settings_.last_folder("checkpoint"), tr(kCheckpointFilter));
+  if (path.isEmpty()) return;
+  settings_.set_last_folder("checkpoint", QFileInfo(path).absolutePath());
+  live_->load_checkpoint(path);
+}
+
+void MainWindow::load_backbone_dialog() {
+  const QString path = QFileDialog::getOpenFileName(
+      this, tr("Load backbone weights (torchvision ResNet)"), settings_.last_folder("checkpoint"),
+      tr(kCheckpointFilter));
+  if (path.isEmpty()) return;
+  settings_.set_last_folder("checkpoint", QFileInfo(path).absolutePath());
+  live_->load_backbone(path);
+}
+
+void MainWindow::export_frames_dialog() {
+  QMessageBox::information(this, tr("Export frames"),
+                           tr("Exporting annotated frames is available from the command line:\n"
+                              "  polyplens annotate --input VIDEO --checkpoint FILE --output FOLDER"));
+}
+
+void MainWindow::set_overlay_mode(const QString& mode) { live_->set_overlay_mode(mode); }
+
+void MainWindow::set_full_screen(bool on) {
+  if (on == isFullScreen()) return;
+  // Full screen is for the video: no menus, tabs or status bar, only the picture and its controls.
+  menuBar()->setVisible(!on);
+  statusBar()->setVisible(!on);
+  tabs_->tabBar()->setVisible(!on);
+  if (on) {
+    tabs_->setCurrentWidget(live_);
+    showFullScreen();
+  } else {
+    showNormal();
+  }
+  const QSignalBlocker block(full_screen_);
+  full_screen_->setChecked(on);
+}
+
+void MainWindow::changeEvent(QEvent* e) {
+  if (e->type() == QEvent::WindowStateChange && !isFullScreen() && !menuBar()->isVisible()) {
+    set_full_screen(false);  // left full screen through the window manager
+  }
+  QMainWindow::changeEvent(e);
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+  if (training_->is_running()) {
+    const auto answer = QMessageBox::question(
+        this, tr("Training is running"),
+        tr("Stop training and quit?\n\nA resumable checkpoint is saved first; resume it later from the "
+           "Training tab."),
+        QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+    if (answer != QMessageBox::Yes || !training_->stop_and_wait()) {
+      e->ignore();
+      return;
+    }
+  }
+  if (!isFullScreen()) settings_.set_window_geometry(saveGeometry());
+  settings_.set_window_state(saveState());
+  live_->close_source();
+  e->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
+  if (e->mimeData()->hasUrls()) e->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* e) {
+  for (const QUrl& url : e->mimeData()->urls()) {
+    open_path(url.isLocalFile() ? url.toLocalFile() : url.toString());
+  }
+  e->acceptProposedAction();
+}
+
+}  // namespace pl::ui

@@ -1,0 +1,48 @@
+#pragma once
+// What the window remembers between runs, in one place: QSettings("PolypLens", "PolypLens").
+// Thread: GUI thread only (QSettings itself is reentrant, but the values belong to the window).
+#include <QByteArray>
+#include <QSettings>
+#include <QString>
+#include <QStringList>
+
+namespace pl::ui {
+
+class Settings {
+ public:
+  static constexpr int kMaxRecent = 10;
+
+  Settings();
+
+  QString overlay_mode() const;  // "fill", "outline" or "off"
+  void set_overlay_mode(const QString& mode);
+  double overlay_alpha() const;  // 0..1
+  void set_overlay_alpha(double alpha);
+  bool hud_visible() const;
+  void set_hud_visible(bool on);
+
+  // Most recent first, no duplicates, at most kMaxRecent.
+  QStringList recent_files() const;
+  void add_recent_file(const QString& path);
+  QStringList recent_urls() const;
+  void add_recent_url(const QString& url);
+  void clear_recent();
+
+  // A named folder ("video", "checkpoint", "data", "output", "snapshot"); empty if never set.
+  QString last_folder(const QString& key) const;
+  void set_last_folder(const QString& key, const QString& folder);
+
+  QByteArray window_geometry() const;
+  void set_window_geometry(const QByteArray& geometry);
+  QByteArray window_state() const;
+  void set_window_state(const QByteArray& state);
+
+  QString last_checkpoint() const;
+  void set_last_checkpoint(const QString& path);
+
+ private:
+  QStringList push_front(const QString& key, const QString& value);
+  mutable QSettings s_;
+};
+
+}  // namespace pl::ui

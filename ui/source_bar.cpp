@@ -1,0 +1,99 @@
+#include "ui/source_bar.h"
+
+#include <QComboBox>
+#include <QDir>
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QSignalBlocker>
+#include <QSlider>
+#include <QStyle>
+#include <QToolButton>
+
+namespace pl::ui {
+
+SourceBar::SourceBar(QWidget* parent) : QWidget(parent) {
+  sources_ = new QComboBox(this);
+  sources_->setMinimumContentsLength(28);
+  sources_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  sources_->setToolTip(tr("Capture devices found on this machine, recent stream URLs and files"));
+  sources_->setFocusPolicy(Qt::NoFocus);
+  open_ = new QToolButton(this);
+  open_->setText(tr("Connect"));
+  open_->setToolTip(tr("Open the selected source"));
+  open_->setFocusPolicy(Qt::NoFocus);
+  file_ = new QToolButton(this);
+  file_->setIcon(style()->standardIcon(QStyle::SP_DialogOpenButton));
+  file_->setToolTip(tr("Open video file… (Ctrl+O)"));
+  file_->setFocusPolicy(Qt::NoFocus);
+
+  mode_ = new QComboBox(this);
+  mode_->addItem(tr("Fill"), "fill");
+  mode_->addItem(tr("Outline"), "outline");
+  mode_->addItem(tr("Off"), "off");
+  mode_->setToolTip(tr("Overlay mode (O cycles)"));
+  mode_->setFocusPolicy(Qt::NoFocus);
+  alpha_ = new QSlider(Qt::Horizontal, this);
+  alpha_->setRange(0, 100);
+  alpha_->setFixedWidth(110);
+  alpha_->setToolTip(tr("Overlay opacity"));
+  alpha_->setFocusPolicy(Qt::NoFocus);
+
+  auto* row = new QHBoxLayout(this);
+  row->setContentsMargins(6, 4, 6, 4);
+  row->addWidget(new QLabel(tr("Source"), this));
+  row->addWidget(sources_, 1);
+  row->addWidget(open_);
+  row->addWidget(file_);
+  row->addSpacing(16);
+  row->addWidget(new QLabel(tr("Overlay"), this));
+  row->addWidget(mode_);
+  row->addWidget(alpha_);
+
+  connect(open_, &QToolButton::clicked, this, [this] {
+    const QString spec = sources_->currentData().toString();
+    if (!spec.isEmpty()) Q_EMIT open_requested(spec);
+  });
+  connect(file_, &QToolButton::clicked, this, &SourceBar::open_file_requested);
+  connect(mode_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          [this] { Q_EMIT overlay_mode_selected(mode_->currentData().toString()); });
+  connect(alpha_, &QSlider::valueChanged, this, [this](int v) { Q_EMIT overlay_alpha_changed(v / 100.0); });
+}
+
+QStringList SourceBar::find_devices() {
+  QStringList out;
+  const QDir dev(QStringLiteral("/dev"));
+  for (const QString& name : dev.entryList({QStringLiteral("video*")}, QDir::System, QDir::Name)) {
+    out << dev.filePath(name);
+  }
+  return out;
+}
+
+void SourceBar::refresh(const QStringList& recent_urls, const QStringList& recent_files) {
+  const QString current = sources_->currentData().toString();
+  sources_->clear();
+  for (const QString& d : find_devices()) sources_->addItem(tr("Camera %1").arg(d), d);
+  for (const QString& u : recent_urls) sources_->addItem(u, u);
+  for (const QString& f : recent_files) sources_->addItem(QFileInfo(f).fileName(), f);
+  sources_->addItem(tr("Test pattern"), QStringLiteral("test:"));
+  const int i = sources_->findData(current);
+  if (i >= 0) sources_->setCurrentIndex(i);
+}
+
+QStringList SourceBar::sources() const {
+  QStringList out;
+  for (int i = 0; i < sources_->count(); ++i) out << sources_->itemData(i).toString();
+  return out;
+}
+
+void SourceBar::set_overlay_mode(const QString& mode) {
+  const QSignalBlocker block(mode_);
+  mode_->setCurrentIndex(std::max(0, mode_->findData(mode)));
+}
+
+void SourceBar::set_overlay_alpha(double alpha) {
+  const QSignalBlocker block(alpha_);
+  alpha_->setValue(static_cast<int>(alpha * 100 + 0.5));
+}
+
+}  // namespace pl::ui
