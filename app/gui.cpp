@@ -54,7 +54,7 @@ int run_gui(int argc, char** argv, const Argv& /*args*/) {
   int exit_code = 0;
   if (args.has("screenshot")) {
     const QString out = QString::fromStdString(args.get("screenshot"));
-    QTimer::singleShot(static_cast<int>(delay * 1000), &window, [&] {
+    QTimer::singleShot(static_cast<int>(delay * 1000), &window, [&window, &exit_code, out] {
       if (window.grab().save(out)) {
         pl::log::get("ui")->info("screenshot saved to {}", out.toStdString());
       } else {

@@ -110,10 +110,6 @@ void LiveTab::load_checkpoint(const QString& path) {
   view_->show_toast(tr("Cannot load '%1': models are not part of this build yet.").arg(QFileInfo(path).fileName()));
 }
 
-void LiveTab::load_backbone(const QString& path) {
-  view_->show_toast(tr("Cannot load '%1': models are not part of this build yet.").arg(QFileInfo(path).fileName()));
-}
-
 QString LiveTab::model_summary() const { return tr("no model"); }
 
 void LiveTab::set_overlay_mode(const QString& mode) {

@@ -32,7 +32,6 @@ class LiveTab : public QWidget {
   QString source_description() const;
 
   void load_checkpoint(const QString& path);
-  void load_backbone(const QString& path);
   QString model_summary() const;  // "ann-r50 · best.pt · CPU", or "no model"
 
   QString overlay_mode() const { return overlay_mode_; }  // "fill" | "outline" | "off"

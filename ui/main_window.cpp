@@ -20,6 +20,7 @@
 #include "ui/help_dialogs.h"
 #include "ui/live_tab.h"
 #include "ui/source_bar.h"
+#include "ui/training_form.h"
 #include "ui/training_tab.h"
 
 namespace pl::ui {
@@ -261,7 +262,10 @@ void MainWindow::load_backbone_dialog() {
       tr(kCheckpointFilter));
   if (path.isEmpty()) return;
   settings_.set_last_folder("checkpoint", QFileInfo(path).absolutePath());
-  live_->load_backbone(path);
+  // ImageNet backbone weights initialise training; on their own they cannot segment anything.
+  training_->form()->set_backbone_weights(path);
+  tabs_->setCurrentWidget(training_);
+  statusBar()->showMessage(tr("Backbone weights set for the next training run: %1").arg(path), 8000);
 }
 
 void MainWindow::export_frames_dialog() {

@@ -15,6 +15,7 @@ namespace pl::ui {
 SourceBar::SourceBar(QWidget* parent) : QWidget(parent) {
   sources_ = new QComboBox(this);
   sources_->setMinimumContentsLength(28);
+  sources_->setMaximumWidth(520);
   sources_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   sources_->setToolTip(tr("Capture devices found on this machine, recent stream URLs and files"));
   sources_->setFocusPolicy(Qt::NoFocus);
@@ -45,7 +46,7 @@ SourceBar::SourceBar(QWidget* parent) : QWidget(parent) {
   row->addWidget(sources_, 1);
   row->addWidget(open_);
   row->addWidget(file_);
-  row->addSpacing(16);
+  row->addStretch(1);
   row->addWidget(new QLabel(tr("Overlay"), this));
   row->addWidget(mode_);
   row->addWidget(alpha_);

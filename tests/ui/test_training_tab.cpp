@@ -1,0 +1,160 @@
+// The Training tab end to end on tiny synthetic data: the form (paper defaults, highlighted changes,
+// data set summary), then start -> progress (charts, progress bar, log) -> cancel -> resumable
+// last.pt -> resume -> stop_and_wait. The trainer really runs (ann-r18-live at 64x64, a handful of
+// iterations), on its own thread, while the GUI thread keeps processing events.
+#include <QComboBox>
+#include <QDir>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "core/train/progress.h"
+#include "ui/settings.h"
+#include "ui/training_charts.h"
+#include "ui/training_form.h"
+#include "ui/training_tab.h"
+
+using namespace pl::ui;
+using pl::core::train::TrainPhase;
+
+namespace {
+
+// n image/mask pairs, 80x64: a textured background with a bright disc (the "polyp") in the mask.
+void make_dataset(const QString& root, int n) {
+  QDir(root).mkpath("images");
+  QDir(root).mkpath("masks");
+  cv::RNG rng(7);
+  for (int i = 0; i < n; ++i) {
+    cv::Mat img(64, 80, CV_8UC3), mask(64, 80, CV_8UC1, cv::Scalar(0));
+    rng.fill(img, cv::RNG::UNIFORM, cv::Scalar(40, 30, 60), cv::Scalar(90, 70, 120));
+    const cv::Point c(20 + rng.uniform(0, 40), 16 + rng.uniform(0, 32));
+    const int r = 8 + rng.uniform(0, 8);
+    cv::circle(img, c, r, cv::Scalar(120, 160, 230), cv::FILLED);
+    cv::circle(mask, c, r, cv::Scalar(255), cv::FILLED);
+    const std::string name = "s" + std::to_string(i);
+    cv::imwrite(QDir(root).filePath("images/").toStdString() + name + ".png", img);
+    cv::imwrite(QDir(root).filePath("masks/").toStdString() + name + ".png", mask);
+  }
+}
+
+bool wait_until(const std::function<bool()>& cond, int timeout_ms) {
+  QElapsedTimer t;
+  t.start();
+  while (!cond()) {
+    if (t.elapsed() > timeout_ms) return false;
+    QTest::qWait(20);
+  }
+  return true;
+}
+
+}  // namespace
+
+class TestTrainingTab : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+  void init() { QSettings("PolypLens", "PolypLens").clear(); }
+
+  void form_shows_paper_defaults_and_highlights_changes() {
+    Settings settings;
+    TrainingForm form(settings);
+    QVERIFY2(form.changed_fields().isEmpty(), qPrintable(form.changed_fields().join(", ")));
+    const auto c = form.config();
+    QCOMPARE(c.lr, 0.01);
+    QCOMPARE(c.batch, 10);
+    QCOMPARE(c.epochs, 500);
+    QCOMPARE(c.preset, std::string("ann-r50"));
+
+    auto cfg = c;
+    cfg.lr = 0.02;
+    cfg.batch = 4;
+    form.set_config(cfg);
+    const QStringList changed = form.changed_fields();
+    QCOMPARE(changed.size(), 2);
+    QVERIFY(changed.contains("Learning rate") && changed.contains("Batch"));
+    QCOMPARE(form.config().lr, 0.02);
+    QCOMPARE(form.config().batch, 4);
+  }
+
+  void summary_of_the_real_data_set_and_of_a_bad_folder() {
+    const QString kvasir = QDir(POLYPLENS_TEST_DATA).filePath("kvasir-seg");
+    QVERIFY2(QDir(kvasir).exists("images"), qPrintable(kvasir));
+    Settings settings;
+    TrainingForm form(settings);
+    QSignalSpy ready(&form, &TrainingForm::summary_ready);
+    form.set_data_folder(kvasir);
+    QVERIFY(wait_until([&] { return !form.scanning() && form.summary().pairs_found > 0; }, 20000));
+    QCOMPARE(form.summary().pairs_found, 1000);
+    QCOMPARE(form.summary().train_count, 880);
+    QCOMPARE(form.summary().val_count, 120);
+    QVERIFY2(form.summary_text().contains("880"), qPrintable(form.summary_text()));
+
+    QTemporaryDir empty;
+    form.set_data_folder(empty.path());
+    QVERIFY(wait_until([&] { return !form.scanning() && form.summary_text().contains("Cannot use"); }, 20000));
+    QCOMPARE(form.summary().pairs_found, 0);
+  }
+
+  void start_progress_cancel_resume() {
+    QTemporaryDir tmp;
+    const QString data = QDir(tmp.path()).filePath("data"), out = QDir(tmp.path()).filePath("run");
+    make_dataset(data, 8);
+
+    Settings settings;
+    TrainingTab tab(settings);
+    tab.resize(1100, 700);
+    tab.show();
+    auto cfg = tab.form()->config();
+    cfg.data_root = data.toStdString();
+    cfg.split = "random90";
+    cfg.preset = "ann-r18-live";
+    cfg.crop_h = cfg.crop_w = 64;
+    cfg.batch = 2;
+    cfg.epochs = 1000;  // far more than the test runs: it is cancelled
+    cfg.val_every = 0;
+    cfg.threads = 1;
+    cfg.device = "cpu";
+    cfg.out_dir = out.toStdString();
+    tab.form()->set_config(cfg);
+
+    QSignalSpy finished(&tab, &TrainingTab::run_finished);
+    QVERIFY(tab.start());
+    QVERIFY(tab.is_running());
+    QVERIFY(!tab.form()->isEnabled() || !tab.form()->findChild<QComboBox*>()->isEnabled());
+    // Progress arrives through queued signals while this (GUI) thread spins its event loop.
+    QVERIFY2(wait_until([&] { return tab.charts()->loss_points() >= 1; }, 120000), qPrintable(tab.log_text()));
+    QCOMPARE(tab.last_progress().phase, TrainPhase::Training);
+    QVERIFY(tab.last_progress().iteration >= 10);
+    QVERIFY(tab.status_text().contains("iteration"));
+    QVERIFY(tab.log_text().contains("loss"));
+    const int64_t reached = tab.last_progress().iteration;
+
+    tab.cancel();
+    QVERIFY(finished.wait(60000) || finished.count() == 1);
+    QCOMPARE(finished.takeFirst().at(0).toInt(), static_cast<int>(TrainPhase::Cancelled));
+    QVERIFY(!tab.is_running());
+    QVERIFY(QFileInfo::exists(QDir(out).filePath("last.pt")));
+    QVERIFY(tab.status_text().contains("resumable"));
+    QCOMPARE(tab.usable_checkpoint(), QDir(out).filePath("last.pt"));
+
+    // A second Start into the same folder is refused (it would overwrite the run); Resume continues it.
+    QVERIFY(!tab.start(false));
+    QVERIFY(tab.log_text().contains("already holds a run"));
+    QVERIFY(tab.start(true));
+    QVERIFY(wait_until([&] { return tab.last_progress().phase == TrainPhase::Training &&
+                                    tab.last_progress().iteration > reached; }, 120000));
+    QVERIFY(tab.stop_and_wait(60000));
+    QVERIFY(!tab.is_running());
+    QCOMPARE(finished.count(), 1);
+    QCOMPARE(finished.takeFirst().at(0).toInt(), static_cast<int>(TrainPhase::Cancelled));
+  }
+};
+
+QTEST_MAIN(TestTrainingTab)
+#include "test_training_tab.moc"

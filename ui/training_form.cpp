@@ -1,0 +1,357 @@
+#include "ui/training_form.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QStyle>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+#include <cmath>
+#include <limits>
+
+#include "core/log/log.h"
+#include "model/presets.h"
+#include "ui/settings.h"
+
+namespace pl::ui {
+
+namespace {
+
+const core::train::TrainConfig kPaper{};  // the paper's recipe: what "changed" is measured against
+
+QString q(const std::string& s) { return QString::fromStdString(s); }
+
+QWidget* folder_row(QWidget* parent, QLineEdit* edit, const std::function<void()>& browse) {
+  auto* row = new QWidget(parent);
+  auto* h = new QHBoxLayout(row);
+  h->setContentsMargins(0, 0, 0, 0);
+  h->addWidget(edit, 1);
+  auto* b = new QToolButton(row);
+  b->setIcon(parent->style()->standardIcon(QStyle::SP_DirOpenIcon));
+  b->setToolTip(QObject::tr("Browse…"));
+  QObject::connect(b, &QToolButton::clicked, row, browse);
+  h->addWidget(b);
+  return row;
+}
+
+QComboBox* combo(QWidget* parent, const QStringList& values) {
+  auto* c = new QComboBox(parent);
+  for (const QString& v : values) c->addItem(v, v);
+  return c;
+}
+
+void select(QComboBox* c, const QString& value) {
+  const int i = c->findData(value);
+  if (i >= 0) c->setCurrentIndex(i);
+}
+
+}  // namespace
+
+TrainingForm::TrainingForm(Settings& settings, QWidget* parent) : QWidget(parent), settings_(settings) {
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(0, 0, 0, 0);
+
+  // Data.
+  auto* data_box = new QGroupBox(tr("Data set"), this);
+  auto* data = new QFormLayout(data_box);
+  data_dir_ = new QLineEdit(data_box);
+  data_dir_->setPlaceholderText(tr("folder with images/ and masks/ (Kvasir-SEG layout)"));
+  data->addRow(tr("Folder"), folder_row(data_box, data_dir_, [this] {
+                 const QString d = QFileDialog::getExistingDirectory(this, tr("Data set folder"), data_dir_->text());
+                 if (!d.isEmpty()) set_data_folder(d);
+               }));
+  split_ = combo(data_box, {"official", "random90"});
+  split_->setToolTip(tr("official: train.txt / val.txt of the folder; random90: a seeded 90/10 split. "
+                        "A split.json in the output folder always wins (resumed runs keep their split)."));
+  data->addRow(tr("Split"), split_);
+  fields_.push_back({tr("Split"), split_, [this] { return split_->currentData().toString() == q(kPaper.split); }});
+  max_images_ = add_int(tr("Images (0 = all)"), 0, 100000, kPaper.max_images,
+                        tr("Cap on the number of image pairs, for quick runs"), data_box);
+  data->addRow(tr("Images (0 = all)"), max_images_);
+  summary_label_ = new QLabel(data_box);
+  summary_label_->setWordWrap(true);
+  summary_label_->setTextFormat(Qt::RichText);
+  summary_label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  data->addRow(summary_label_);
+
+  // Model.
+  auto* model_box = new QGroupBox(tr("Model"), this);
+  auto* model = new QFormLayout(model_box);
+  preset_ = new QComboBox(model_box);
+  for (const std::string& name : pl::model::preset_names()) {
+    preset_->addItem(q(name), q(name));
+    preset_->setItemData(preset_->count() - 1, q(pl::model::preset_description(name)), Qt::ToolTipRole);
+  }
+  model->addRow(tr("Preset"), preset_);
+  fields_.push_back({tr("Preset"), preset_, [this] { return preset_->currentData().toString() == q(kPaper.preset); }});
+  backbone_ = new QLineEdit(model_box);
+  backbone_->setPlaceholderText(tr("optional: torchvision ResNet weights (.pth)"));
+  model->addRow(tr("Backbone weights"), folder_row(model_box, backbone_, [this] {
+                  const QString f = QFileDialog::getOpenFileName(this, tr("Backbone weights"), backbone_->text(),
+                                                                 tr("Weights (*.pth *.pt);;All files (*)"));
+                  if (!f.isEmpty()) backbone_->setText(f);
+                }));
+
+  // Hyperparameters, the paper's recipe by default.
+  auto* hp_box = new QGroupBox(tr("Hyperparameters (paper defaults)"), this);
+  auto* hp = new QFormLayout(hp_box);
+  epochs_ = add_int(tr("Epochs"), 1, 100000, kPaper.epochs, {}, hp_box);
+  batch_ = add_int(tr("Batch"), 1, 256, kPaper.batch, {}, hp_box);
+  lr_ = add_double(tr("Learning rate"), 1e-6, 1.0, 5, kPaper.lr, tr("SGD, poly decay (power 0.9) to 1e-4"), hp_box);
+  momentum_ = add_double(tr("Momentum"), 0.0, 0.999, 3, kPaper.momentum, {}, hp_box);
+  weight_decay_ = add_double(tr("Weight decay"), 0.0, 0.1, 6, kPaper.weight_decay, {}, hp_box);
+  aux_ = add_double(tr("Aux loss weight"), 0.0, 10.0, 2, kPaper.aux_weight, tr("FCN auxiliary head"), hp_box);
+  dice_ = add_double(tr("Dice loss weight"), 0.0, 10.0, 2, kPaper.dice_weight,
+                     tr("0 = cross-entropy only, as in the paper"), hp_box);
+  crop_h_ = add_int(tr("Crop height"), 0, 4096, kPaper.crop_h, tr("0 = the preset's default"), hp_box);
+  crop_w_ = add_int(tr("Crop width"), 0, 4096, kPaper.crop_w, tr("0 = the preset's default"), hp_box);
+  crop_h_->setSpecialValueText(tr("auto"));
+  crop_w_->setSpecialValueText(tr("auto"));
+  val_every_ = add_int(tr("Validate every (epochs)"), 0, 100000, kPaper.val_every, tr("0 = only at the end"), hp_box);
+  seed_ = add_int(tr("Seed"), 0, std::numeric_limits<int>::max(), static_cast<int>(kPaper.seed), {}, hp_box);
+  for (QWidget* w : {static_cast<QWidget*>(epochs_), static_cast<QWidget*>(batch_), static_cast<QWidget*>(lr_),
+                     static_cast<QWidget*>(momentum_), static_cast<QWidget*>(weight_decay_),
+                     static_cast<QWidget*>(aux_), static_cast<QWidget*>(dice_), static_cast<QWidget*>(crop_h_),
+                     static_cast<QWidget*>(crop_w_), static_cast<QWidget*>(val_every_),
+                     static_cast<QWidget*>(seed_)}) {
+    for (const Field& f : fields_) {
+      if (f.widget == w) hp->addRow(f.label, w);
+    }
+  }
+
+  // Execution.
+  auto* run_box = new QGroupBox(tr("Run"), this);
+  auto* run = new QFormLayout(run_box);
+  device_ = combo(run_box, {"auto", "cpu", "cuda"});
+  device_->setToolTip(tr("auto: the GPU when this build and machine have one, else the CPU"));
+  run->addRow(tr("Device"), device_);
+  fields_.push_back({tr("Device"), device_, [this] { return device_->currentData().toString() == q(kPaper.device); }});
+  threads_ = add_int(tr("CPU threads"), 0, 256, kPaper.threads, tr("0 = all hardware threads"), run_box);
+  threads_->setSpecialValueText(tr("all"));
+  run->addRow(tr("CPU threads"), threads_);
+  amp_ = combo(run_box, {"auto", "off", "bf16"});
+  amp_->setToolTip(tr("Mixed precision: auto = bf16 on CUDA, off on the CPU"));
+  run->addRow(tr("Mixed precision"), amp_);
+  fields_.push_back({tr("Mixed precision"), amp_, [this] { return amp_->currentData().toString() == q(kPaper.amp); }});
+  out_dir_ = new QLineEdit(run_box);
+  out_dir_->setPlaceholderText(tr("run folder: last.pt, best.pt, metrics.jsonl"));
+  run->addRow(tr("Output folder"), folder_row(run_box, out_dir_, [this] {
+                const QString d = QFileDialog::getExistingDirectory(this, tr("Output folder"), out_dir_->text());
+                if (!d.isEmpty()) set_output_folder(d);
+              }));
+
+  for (QGroupBox* b : {data_box, model_box, hp_box, run_box}) outer->addWidget(b);
+  outer->addStretch(1);
+  editable_ = {data_box, model_box, hp_box, run_box};
+
+  for (const Field& f : fields_) {
+    if (auto* s = qobject_cast<QSpinBox*>(f.widget)) {
+      connect(s, qOverload<int>(&QSpinBox::valueChanged), this, [this, f] { mark_changed(f); });
+    } else if (auto* d = qobject_cast<QDoubleSpinBox*>(f.widget)) {
+      connect(d, qOverload<double>(&QDoubleSpinBox::valueChanged), this, [this, f] { mark_changed(f); });
+    } else if (auto* c = qobject_cast<QComboBox*>(f.widget)) {
+      connect(c, qOverload<int>(&QComboBox::currentIndexChanged), this, [this, f] { mark_changed(f); });
+    }
+  }
+  connect(data_dir_, &QLineEdit::editingFinished, this, [this] { rescan(); });
+  connect(split_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { rescan(); });
+  connect(max_images_, &QSpinBox::editingFinished, this, [this] { rescan(); });
+  connect(&watcher_, &QFutureWatcher<ScanResult>::finished, this, [this] {
+    const ScanResult r = watcher_.result();
+    if (!pending_scan_.isEmpty()) {  // the folder changed while scanning: scan again
+      pending_scan_.clear();
+      rescan();
+      return;
+    }
+    if (!r.error.isEmpty()) {
+      summary_ = {};
+      show_summary(tr("<span style='color:#e6463c'>Cannot use <b>%1</b>: %2<br>Pick the folder that holds "
+                      "images/ and masks/ (Kvasir-SEG layout).</span>")
+                       .arg(r.root.toHtmlEscaped(), r.error.toHtmlEscaped()),
+                   false);
+      return;
+    }
+    summary_ = r.summary;
+    settings_.set_last_folder("data", r.root);
+    QString html = tr("<b>%1</b> image/mask pairs · <b>%2</b> train / <b>%3</b> val (%4 split)")
+                       .arg(summary_.pairs_found)
+                       .arg(summary_.train_count)
+                       .arg(summary_.val_count)
+                       .arg(q(summary_.split));
+    if (!summary_.problems.empty()) {
+      html += tr("<br><span style='color:#ffb020'>%n problem(s), skipped:", nullptr,
+                 static_cast<int>(summary_.problems.size()));
+      const size_t shown = std::min<size_t>(summary_.problems.size(), 5);
+      for (size_t i = 0; i < shown; ++i) {
+        html += QStringLiteral("<br>• %1: %2")
+                    .arg(QFileInfo(q(summary_.problems[i].file)).fileName().toHtmlEscaped(),
+                         q(summary_.problems[i].reason).toHtmlEscaped());
+      }
+      if (summary_.problems.size() > shown) html += tr("<br>… and %1 more").arg(summary_.problems.size() - shown);
+      html += QStringLiteral("</span>");
+    }
+    show_summary(html, summary_.train_count > 0);
+  });
+
+  // Starting values: the last folders used, else the bundled data set location and a fresh run folder.
+  QString data_dir = settings_.last_folder("data");
+  if (data_dir.isEmpty()) data_dir = QFileInfo(q(core::data::default_data_root())).absoluteFilePath();
+  QString out = settings_.last_folder("output");
+  if (out.isEmpty() || QFileInfo::exists(QDir(out).filePath("last.pt"))) {
+    out = QDir(q(pl::log::user_data_dir()))
+              .filePath(QStringLiteral("runs/run-%1").arg(QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss")));
+  }
+  out_dir_->setText(out);
+  set_data_folder(data_dir);
+}
+
+TrainingForm::~TrainingForm() { watcher_.waitForFinished(); }
+
+QSpinBox* TrainingForm::add_int(const QString& label, int min, int max, int def, const QString& tip, QWidget* box) {
+  auto* s = new QSpinBox(box);
+  s->setRange(min, max);
+  s->setValue(def);
+  s->setToolTip((tip.isEmpty() ? QString() : tip + QStringLiteral("\n")) + tr("Paper default: %1").arg(def));
+  fields_.push_back({label, s, [s, def] { return s->value() == def; }});
+  return s;
+}
+
+QDoubleSpinBox* TrainingForm::add_double(const QString& label, double min, double max, int decimals, double def,
+                                         const QString& tip, QWidget* box) {
+  auto* s = new QDoubleSpinBox(box);
+  s->setDecimals(decimals);
+  s->setRange(min, max);
+  s->setSingleStep(def > 0 ? def / 10 : 0.1);
+  s->setValue(def);
+  s->setToolTip((tip.isEmpty() ? QString() : tip + QStringLiteral("\n")) + tr("Paper default: %1").arg(def));
+  fields_.push_back({label, s, [s, def] { return std::abs(s->value() - def) <= 0.5 * std::pow(10.0, -s->decimals()); }});
+  return s;
+}
+
+void TrainingForm::mark_changed(const Field& f) {
+  f.widget->setProperty("changed", !f.is_default());
+  f.widget->style()->unpolish(f.widget);
+  f.widget->style()->polish(f.widget);
+}
+
+QStringList TrainingForm::changed_fields() const {
+  QStringList out;
+  for (const Field& f : fields_) {
+    if (!f.is_default()) out << f.label;
+  }
+  return out;
+}
+
+core::train::TrainConfig TrainingForm::config() const {
+  core::train::TrainConfig c;
+  c.data_root = data_dir_->text().trimmed().toStdString();
+  c.split = split_->currentData().toString().toStdString();
+  c.max_images = max_images_->value();
+  c.preset = preset_->currentData().toString().toStdString();
+  c.backbone_weights = backbone_->text().trimmed().toStdString();
+  c.epochs = epochs_->value();
+  c.batch = batch_->value();
+  c.lr = lr_->value();
+  c.momentum = momentum_->value();
+  c.weight_decay = weight_decay_->value();
+  c.aux_weight = aux_->value();
+  c.dice_weight = dice_->value();
+  c.crop_h = crop_h_->value();
+  c.crop_w = crop_w_->value();
+  c.val_every = val_every_->value();
+  c.seed = static_cast<uint64_t>(seed_->value());
+  c.device = device_->currentData().toString().toStdString();
+  c.threads = threads_->value();
+  c.amp = amp_->currentData().toString().toStdString();
+  c.out_dir = out_dir_->text().trimmed().toStdString();
+  return c;
+}
+
+void TrainingForm::set_config(const core::train::TrainConfig& c) {
+  data_dir_->setText(q(c.data_root));
+  select(split_, q(c.split));
+  max_images_->setValue(c.max_images);
+  select(preset_, q(c.preset));
+  backbone_->setText(q(c.backbone_weights));
+  epochs_->setValue(c.epochs);
+  batch_->setValue(c.batch);
+  lr_->setValue(c.lr);
+  momentum_->setValue(c.momentum);
+  weight_decay_->setValue(c.weight_decay);
+  aux_->setValue(c.aux_weight);
+  dice_->setValue(c.dice_weight);
+  crop_h_->setValue(c.crop_h);
+  crop_w_->setValue(c.crop_w);
+  val_every_->setValue(c.val_every);
+  seed_->setValue(static_cast<int>(c.seed));
+  select(device_, q(c.device));
+  threads_->setValue(c.threads);
+  select(amp_, q(c.amp));
+  out_dir_->setText(q(c.out_dir));
+  rescan();
+}
+
+void TrainingForm::set_data_folder(const QString& folder) {
+  data_dir_->setText(folder);
+  rescan();
+}
+
+void TrainingForm::set_output_folder(const QString& folder) { out_dir_->setText(folder); }
+void TrainingForm::set_backbone_weights(const QString& path) { backbone_->setText(path); }
+QString TrainingForm::output_folder() const { return out_dir_->text().trimmed(); }
+QString TrainingForm::summary_text() const { return summary_text_; }
+
+void TrainingForm::set_editable(bool on) {
+  for (QWidget* w : editable_) w->setEnabled(on);
+}
+
+void TrainingForm::show_summary(const QString& html, bool ok) {
+  summary_label_->setText(html);
+  summary_text_ = summary_label_->text();
+  Q_EMIT summary_ready(ok);
+}
+
+void TrainingForm::rescan() {
+  const QString root = data_dir_->text().trimmed();
+  if (root.isEmpty()) {
+    summary_ = {};
+    show_summary(tr("Choose the data set folder (images/ and masks/)."), false);
+    return;
+  }
+  if (watcher_.isRunning()) {
+    pending_scan_ = root;
+    return;
+  }
+  core::data::DatasetOptions o;
+  o.root = root.toStdString();
+  o.split = split_->currentData().toString().toStdString();
+  o.max_images = max_images_->value();
+  o.seed = static_cast<uint64_t>(seed_->value());
+  // A saved split in the output folder is what the run will use; read it, never write it from here.
+  const QString saved = QDir(output_folder()).filePath("split.json");
+  if (!output_folder().isEmpty() && QFileInfo::exists(saved)) o.split_dir = output_folder().toStdString();
+  show_summary(tr("Scanning %1…").arg(root.toHtmlEscaped()), false);
+  watcher_.setFuture(QtConcurrent::run([root, o]() {
+    ScanResult r;
+    r.root = root;
+    try {
+      r.summary = core::data::scan_dataset(o).summary;
+    } catch (const std::exception& e) {
+      r.error = QString::fromStdString(e.what());
+    }
+    return r;
+  }));
+}
+
+}  // namespace pl::ui

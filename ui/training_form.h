@@ -1,0 +1,96 @@
+#pragma once
+// The left side of the Training tab: data set (folder, split, summary with the problems named),
+// model preset, hyperparameters with the paper's defaults (fields that differ are highlighted),
+// device and output folder. It edits a core::train::TrainConfig and nothing else.
+//
+// Threading model: GUI thread only. Scanning the data folder (file names only, but the folder may
+// be on a slow disk) runs through QtConcurrent; its result is applied on the GUI thread and a
+// result for a folder that is no longer selected is dropped.
+#include <QFutureWatcher>
+#include <QWidget>
+#include <functional>
+#include <vector>
+
+#include "core/data/dataset.h"
+#include "core/train/train_config.h"
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+
+namespace pl::ui {
+
+class Settings;
+
+class TrainingForm : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit TrainingForm(Settings& settings, QWidget* parent = nullptr);
+  ~TrainingForm() override;
+
+  // The configuration the fields describe (not validated: Trainer does that and names the field).
+  core::train::TrainConfig config() const;
+  // Fills the fields (e.g. from a run's config.json before resuming).
+  void set_config(const core::train::TrainConfig& c);
+
+  void set_data_folder(const QString& folder);
+  void set_output_folder(const QString& folder);
+  void set_backbone_weights(const QString& path);
+  QString output_folder() const;
+  // Fields whose value differs from the paper's default (TrainConfig{}), by label.
+  QStringList changed_fields() const;
+  // The newest scan result (empty root before the first scan finishes), and whether it failed.
+  const core::data::DatasetSummary& summary() const { return summary_; }
+  QString summary_text() const;
+  bool scanning() const { return watcher_.isRunning(); }
+
+  void set_editable(bool on);
+
+ Q_SIGNALS:
+  void summary_ready(bool ok);
+
+ private:
+  struct Field {
+    QString label;
+    QWidget* widget;
+    std::function<bool()> is_default;
+  };
+  QSpinBox* add_int(const QString& label, int min, int max, int def, const QString& tip, QWidget* box);
+  QDoubleSpinBox* add_double(const QString& label, double min, double max, int decimals, double def,
+                             const QString& tip, QWidget* box);
+  void mark_changed(const Field& f);
+  void rescan();
+  void show_summary(const QString& html, bool ok);
+
+  Settings& settings_;
+  std::vector<Field> fields_;
+  QLineEdit* data_dir_ = nullptr;
+  QComboBox* split_ = nullptr;
+  QSpinBox* max_images_ = nullptr;
+  QLabel* summary_label_ = nullptr;
+  QComboBox* preset_ = nullptr;
+  QLineEdit* backbone_ = nullptr;
+  QSpinBox *epochs_ = nullptr, *batch_ = nullptr, *crop_h_ = nullptr, *crop_w_ = nullptr;
+  QSpinBox *val_every_ = nullptr, *seed_ = nullptr, *threads_ = nullptr;
+  QDoubleSpinBox *lr_ = nullptr, *momentum_ = nullptr, *weight_decay_ = nullptr, *aux_ = nullptr, *dice_ = nullptr;
+  QComboBox* device_ = nullptr;
+  QComboBox* amp_ = nullptr;
+  QLineEdit* out_dir_ = nullptr;
+  QList<QWidget*> editable_;
+
+  struct ScanResult {
+    QString root;
+    core::data::DatasetSummary summary;
+    QString error;
+  };
+  QFutureWatcher<ScanResult> watcher_;
+  QString pending_scan_;
+  core::data::DatasetSummary summary_;
+  QString summary_text_;
+};
+
+}  // namespace pl::ui
