@@ -1,0 +1,90 @@
+#pragma once
+// DetectionTrack: per-frame polyp area of one video file, filled in from two sides (the masks of the
+// frames shown while the file plays, and a background pass over the whole file, detection_scan.h)
+// and read as detection segments, next/previous detection and a strip for the seek bar.
+//
+// Areas are fractions of the frame in [0, 1]; frames never segmented are "unknown". Recording the
+// same frame again overwrites it (the newest model wins).
+//
+// Threading model
+//   - All methods are thread-safe (one mutex). record() is O(1) and is meant to be called straight
+//     from the inference thread (LiveSession's on_mask) or the scan thread.
+//   - Readers (segments(), strip(), next/previous) run on the GUI thread; segments are computed once
+//     per revision() and cached, so a repaint after no change costs a lock and a copy.
+//   - revision() increases with every change: poll it from a GUI timer (or after on_mask was
+//     signalled) and repaint when it changed.
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "core/review/segments.h"
+
+namespace pl::core::review {
+
+// One cell of the seek-bar strip: frames [first, last] of the video.
+struct StripCell {
+  enum class State : uint8_t { Unknown, Clear, Detected };
+  State state = State::Unknown;  // Detected: a detection segment covers a frame of the cell;
+                                 // Clear: some frames were segmented and none is in a segment
+  float peak_area = 0;           // largest recorded area in the cell (for colour intensity)
+  float coverage = 0;            // share of the cell's frames that were segmented, [0, 1]
+  int64_t first = 0, last = 0;
+};
+
+class DetectionTrack {
+ public:
+  // frame_count <= 0: unknown length (the track grows as frames are recorded).
+  explicit DetectionTrack(int64_t frame_count = 0, double fps = 0, SegmentOptions options = {});
+
+  // Forgets all areas (a new file was opened). Keeps the segment options.
+  void reset(int64_t frame_count, double fps);
+  void set_source(const std::string& source);  // for reports; free text
+  std::string source() const;
+
+  // Records a frame's polyp area fraction (clamped to [0, 1]); grows the track past its end.
+  // Negative frames are ignored.
+  void record(int64_t frame, double area_fraction);
+  // Same from a mask (CV_8U, non-zero = polyp); an empty mask is ignored.
+  void record_mask(int64_t frame, const cv::Mat& mask);
+  // Marks a frame as never segmented again.
+  void forget(int64_t frame);
+
+  void set_options(const SegmentOptions& options);  // validates; throws std::invalid_argument
+  SegmentOptions options() const;
+
+  int64_t frame_count() const;
+  double fps() const;
+  int64_t known_frames() const;  // frames with an area
+  bool known(int64_t frame) const;
+  float area(int64_t frame) const;  // kUnknownArea when unknown or out of range
+  std::vector<float> areas() const;  // a copy of all areas
+  uint64_t revision() const;
+
+  std::vector<DetectionSegment> segments() const;
+  int64_t next_detection(int64_t frame) const;      // start of the next segment after `frame`, -1 if none
+  int64_t previous_detection(int64_t frame) const;  // see previous_segment_start()
+  // The segment containing `frame`, if any (index into segments()), else -1.
+  int segment_at(int64_t frame) const;
+
+  // The whole track in `cells` cells (>= 1) of about equal length, for a strip under the seek slider.
+  // Empty for an empty track.
+  std::vector<StripCell> strip(int cells) const;
+
+ private:
+  const std::vector<DetectionSegment>& segments_locked() const;
+
+  mutable std::mutex mutex_;
+  std::vector<float> area_;
+  int64_t known_ = 0;
+  double fps_ = 0;
+  std::string source_;
+  SegmentOptions options_;
+  uint64_t revision_ = 0;
+  mutable uint64_t cached_revision_ = ~uint64_t{0};
+  mutable std::vector<DetectionSegment> cached_;
+};
+
+}  // namespace pl::core::review
