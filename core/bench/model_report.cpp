@@ -1,0 +1,152 @@
+// Table and JSON for the model suite.
+#include <cstdio>
+#include <sstream>
+
+#include <QJsonArray>
+
+#include "core/bench/json_util.h"
+#include "core/bench/model_bench.h"
+#include "core/bench/table.h"
+
+namespace pl::core::bench {
+namespace {
+
+std::string giga(double v, const char* unit) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f %s", v / 1e9, unit);
+  return buf;
+}
+
+std::string peer_name(const std::string& model) {
+  if (model == "dilated_r50") return "Python torchvision dilated ResNet-50 backbone";
+  if (model == "deeplabv3_r50") return "Python torchvision DeepLabV3-ResNet50";
+  return "Python " + model;
+}
+
+// Peers run bf16 through autocast; name the dtype like our autocast rows so they line up.
+std::string peer_dtype(const PeerResult& p) { return p.dtype == "bf16" ? "bf16-autocast" : p.dtype; }
+
+std::vector<std::string> timing_cells(const Stats& s) {
+  return {format_ms(s.median_ms), format_ms(s.p90_ms), fixed(s.median_ms > 0 ? 1000.0 / s.median_ms : -1, 2)};
+}
+
+}  // namespace
+
+std::string to_table(const ModelBenchReport& r, const TimingOptions& timing) {
+  std::ostringstream o;
+  o << "Model forward latency: " << r.device << ", " << r.threads << " thread(s), LibTorch " << r.torch_version
+    << ", batch 1, median and p90 of up to " << timing.runs << " runs after " << timing.warmup << " warm-up\n";
+  o << "matmul peak (at::mm):";
+  for (const auto& [dtype, p] : r.peaks)
+    o << " " << dtype << " " << fixed(p.gflops, 0) << " GFLOP/s (n=" << p.n << ")";
+  if (r.device == "cpu") o << (r.native_bf16 ? "; native bf16 (AVX-512 BF16/AMX)" : "; no native bf16 (emulated)");
+  o << "\n";
+  for (const auto& pr : r.presets) {
+    o << "\n" << pr.preset << " at " << pr.height << "x" << pr.width << ": " << fixed(pr.parameters / 1e6, 2)
+      << " M parameters, " << giga(double(pr.macs.total()), "GMAC") << " counted (" << giga(pr.macs_analytic, "GMAC")
+      << " analytic)\n";
+    Table t({"what", "dtype", ">median", ">p90", ">fps", ">x floor"});
+    const VariantResult* best = nullptr;
+    for (const auto& v : pr.variants) {
+      const std::string what = "PolypLens " + v.variant.label();
+      if (!v.skipped.empty()) {
+        t.add({what, v.variant.dtype, "-", "-", "-", "-"});
+        continue;
+      }
+      auto cells = timing_cells(v.stats);
+      t.add({what, v.variant.dtype, cells[0], cells[1], cells[2], fixed(v.over_floor() > 0 ? v.over_floor() : -1, 2)});
+      if (!best || v.stats.median_ms < best->stats.median_ms) best = &v;
+    }
+    if (pr.peers.available) {
+      for (const auto& p : pr.peers.results) {
+        auto cells = timing_cells(p.stats);
+        t.add({peer_name(p.model), peer_dtype(p), cells[0], cells[1], cells[2], "-"});
+      }
+    } else {
+      t.add({"Python peers: unavailable (" + pr.peers.reason + ")", "", "", "", "", ""});
+    }
+    std::map<std::string, double> floors;
+    for (const auto& v : pr.variants)
+      if (v.floor_ms > 0) floors[v.variant.dtype == "bf16-autocast" ? "bf16" : v.variant.dtype] = v.floor_ms;
+    for (const auto& [dtype, ms] : floors)
+      t.add({"floor: MACs at the matmul peak", dtype, format_ms(ms), "", fixed(1000.0 / ms, 2), "1.00"});
+    o << t.str();
+    for (const auto& v : pr.variants)
+      if (!v.skipped.empty()) o << "  skipped " << v.variant.dtype << " " << v.variant.label() << ": " << v.skipped << "\n";
+    if (best)
+      o << "  fastest: " << best->variant.dtype << " " << best->variant.label() << ", " << format_ms(best->stats.median_ms)
+        << " median\n";
+    if (best && pr.preset == "ann-r50" && pr.height == 512 && pr.width == 512 && r.device == "cpu")
+      o << "  goal (ann-r50 <= 1.0 s per 512x512 frame on the CPU): "
+        << (best->stats.median_ms <= 1000.0 ? "met" : "not met") << "\n";
+  }
+  return o.str();
+}
+
+QJsonObject to_json(const ModelBenchReport& r) {
+  QJsonObject o;
+  o["suite"] = "model";
+  o["device"] = qs(r.device);
+  o["threads"] = r.threads;
+  o["torch"] = qs(r.torch_version);
+  o["native_bf16"] = r.native_bf16;
+  QJsonObject peaks;
+  for (const auto& [dtype, p] : r.peaks)
+    peaks[qs(dtype)] = QJsonObject{{"n", p.n}, {"gflops", p.gflops}, {"median_gflops", p.median_gflops}};
+  o["matmul_peak"] = peaks;
+  QJsonArray presets;
+  for (const auto& pr : r.presets) {
+    QJsonObject p;
+    p["preset"] = qs(pr.preset);
+    p["height"] = pr.height;
+    p["width"] = pr.width;
+    p["parameters"] = double(pr.parameters);
+    p["macs"] = QJsonObject{{"conv", double(pr.macs.conv)},
+                            {"matmul", double(pr.macs.matmul)},
+                            {"total", double(pr.macs.total())},
+                            {"analytic", pr.macs_analytic}};
+    QJsonObject floors;
+    QJsonArray variants;
+    for (const auto& v : pr.variants) {
+      QJsonObject e{{"dtype", qs(v.variant.dtype)},
+                    {"fold_bn", v.variant.fold_bn},
+                    {"channels_last", v.variant.channels_last},
+                    {"label", qs(v.variant.label())}};
+      if (v.floor_ms > 0) {
+        e["floor_ms"] = v.floor_ms;
+        floors[v.variant.dtype == "bf16-autocast" ? "bf16" : qs(v.variant.dtype)] = v.floor_ms;
+      }
+      if (v.skipped.empty()) {
+        add_stats(e, v.stats);
+        e["fps"] = v.fps();
+        if (v.over_floor() > 0) e["x_floor"] = v.over_floor();
+      } else {
+        e["skipped"] = qs(v.skipped);
+      }
+      variants.append(e);
+    }
+    p["floor_ms"] = floors;
+    p["variants"] = variants;
+    QJsonObject peers{{"available", pr.peers.available}};
+    if (!pr.peers.available) peers["reason"] = qs(pr.peers.reason);
+    else {
+      peers["python"] = qs(pr.peers.python_version);
+      peers["torch"] = qs(pr.peers.torch_version);
+      peers["torchvision"] = qs(pr.peers.torchvision_version);
+      peers["threads"] = pr.peers.threads;
+      QJsonArray results;
+      for (const auto& pe : pr.peers.results) {
+        QJsonObject e{{"model", qs(pe.model)}, {"dtype", qs(pe.dtype)}, {"mode", qs(pe.mode)}};
+        add_stats(e, pe.stats);
+        results.append(e);
+      }
+      peers["results"] = results;
+    }
+    p["peers"] = peers;
+    presets.append(p);
+  }
+  o["presets"] = presets;
+  return o;
+}
+
+}  // namespace pl::core::bench

@@ -1,0 +1,303 @@
+#include "core/bench/pipeline_bench.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include <ATen/Parallel.h>
+#include <QTemporaryDir>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+#include "core/inference/predictor.h"
+#include "core/overlay/overlay.h"
+#include "core/pipeline/frame_segmenter.h"
+#include "core/pipeline/latest_slot.h"
+#include "core/pipeline/live_session.h"
+#include "core/video/fake_frame_source.h"
+#include "model/checkpoint.h"
+#include "model/presets.h"
+#include "model/segmentor.h"
+
+namespace pl::core::bench {
+namespace fs = std::filesystem;
+
+namespace {
+
+void say(const PipelineBenchOptions& o, const std::string& s) {
+  if (o.progress) o.progress(s);
+}
+
+// The app's Predictor behind the pipeline's FrameSegmenter interface.
+class PredictorSegmenter : public FrameSegmenter {
+ public:
+  explicit PredictorSegmenter(std::shared_ptr<inference::Predictor> p) : p_(std::move(p)) {}
+  SegmentResult segment(const cv::Mat& bgr) override {
+    auto r = p_->predict(bgr);
+    return {r.mask, r.timings.preprocess_ms, r.timings.infer_ms, r.timings.postprocess_ms};
+  }
+  std::string describe() const override { return p_->info().preset + " on " + p_->info().device; }
+
+ private:
+  std::shared_ptr<inference::Predictor> p_;
+};
+
+// Frames for the clip: the content video upscaled, or a synthetic scene when there is none.
+std::vector<cv::Mat> content_frames(const PipelineBenchOptions& o, int count, std::string& what) {
+  std::vector<cv::Mat> out;
+  std::string path = o.content_video;
+#ifdef POLYPLENS_SOURCE_DIR
+  if (path.empty()) path = std::string(POLYPLENS_SOURCE_DIR) + "/resources/samples/sample.mp4";
+#endif
+  std::error_code ec;
+  if (!path.empty() && fs::is_regular_file(path, ec)) {
+    cv::VideoCapture cap(path, cv::CAP_GSTREAMER);
+    cv::Mat f;
+    while (int(out.size()) < count && cap.read(f)) {
+      cv::Mat big;
+      cv::resize(f, big, cv::Size(o.frame_w, o.frame_h), 0, 0, cv::INTER_LINEAR);
+      out.push_back(big);
+    }
+    if (!out.empty()) what = fs::path(path).filename().string() + " upscaled";
+  }
+  if (out.empty()) {
+    what = "synthetic";
+    for (int i = 0; i < count; ++i) {
+      cv::Mat f(o.frame_h, o.frame_w, CV_8UC3, cv::Scalar(40, 60, 150));
+      cv::circle(f, cv::Point(o.frame_w / 4 + i * 7 % (o.frame_w / 2), o.frame_h / 2), o.frame_h / 6,
+                 cv::Scalar(60, 90, 200), cv::FILLED, cv::LINE_AA);
+      cv::GaussianBlur(f, f, cv::Size(31, 31), 0);
+      out.push_back(f);
+    }
+  }
+  while (int(out.size()) < count) out.push_back(out[out.size() % std::max<size_t>(1, out.size())]);
+  return out;
+}
+
+std::string make_clip(const PipelineBenchOptions& o, const std::string& dir, std::string& what) {
+  const std::string path = dir + "/bench_" + std::to_string(o.frame_w) + "x" + std::to_string(o.frame_h) + ".mp4";
+  const auto frames = content_frames(o, o.frames, what);
+  // A broadcast-like H.264 stream: 8 Mbit/s, a key frame per second.
+  const std::string pipeline =
+      "appsrc ! videoconvert ! video/x-raw,format=I420 ! x264enc bitrate=8000 speed-preset=veryfast key-int-max=30"
+      " ! video/x-h264,profile=high ! mp4mux ! filesink location=\"" + path + "\"";
+  cv::VideoWriter writer(pipeline, cv::CAP_GSTREAMER, 0, 30.0, cv::Size(o.frame_w, o.frame_h), true);
+  if (!writer.isOpened()) throw std::runtime_error("cannot open the H.264 writer for '" + path + "' (needs x264enc)");
+  for (const auto& f : frames) writer.write(f);
+  writer.release();
+  return path;
+}
+
+// Decodes the whole clip, timing each read; keeps the first `keep` frames for the later stages.
+Stats decode_clip(const std::string& path, int keep, std::vector<cv::Mat>& kept) {
+  cv::VideoCapture cap(path, cv::CAP_GSTREAMER);
+  if (!cap.isOpened()) throw std::runtime_error("cannot decode '" + path + "' through GStreamer");
+  std::vector<double> ms;
+  cv::Mat f;
+  for (;;) {
+    const double t0 = now_ms();
+    if (!cap.read(f)) break;
+    ms.push_back(now_ms() - t0);
+    if (int(kept.size()) < keep) kept.push_back(f.clone());
+  }
+  if (ms.empty()) throw std::runtime_error("decoded no frame from '" + path + "'");
+  // The first read includes opening the pipeline and prerolling; it is not a per-frame cost.
+  if (ms.size() > 1) ms.erase(ms.begin());
+  return summarize(ms);
+}
+
+LiveResult run_live(const PipelineBenchOptions& o, std::shared_ptr<inference::Predictor> predictor) {
+  FakeSourceOptions so;
+  so.size = cv::Size(o.frame_w, o.frame_h);
+  so.fps = o.live_fps;
+  so.live = true;
+  LiveSession session(std::make_unique<PredictorSegmenter>(std::move(predictor)));
+  std::mutex mutex;
+  std::vector<double> latency;
+  SessionCallbacks cb;
+  cb.on_mask = [&](const MaskResult& m) {
+    std::lock_guard<std::mutex> lock(mutex);
+    latency.push_back(m.latency_ms());
+  };
+  session.set_callbacks(cb);
+  session.set_source(std::make_unique<FakeFrameSource>(so));
+  session.start();
+
+  std::vector<double> mask_age, frame_age, take_ms;
+  int64_t shown = 0;
+  cv::Mat composed;
+  const OverlayOptions overlay;
+  const auto start = Clock::now();
+  const auto period = std::chrono::microseconds(16667);  // a 60 Hz display
+  auto next = start;
+  bool first_mask = false;
+  auto measure_from = start;
+  SessionStats last;
+  while (ms_between(start, Clock::now()) < o.live_seconds * 1000.0 || !first_mask) {
+    if (ms_between(start, Clock::now()) > o.live_seconds * 1000.0 + 60000.0) break;  // never got a mask
+    next += period;
+    std::this_thread::sleep_until(next);
+    const double t0 = now_ms();
+    auto u = session.take_update();
+    const double dt = now_ms() - t0;
+    last = u.stats;
+    if (!u.new_frame || u.frame.empty()) continue;
+    const auto now = Clock::now();
+    // Count from the first mask on: before it the model is warming up, not running.
+    if (!first_mask && u.mask) {
+      first_mask = true;
+      measure_from = now;
+    }
+    if (!first_mask) continue;
+    take_ms.push_back(dt);
+    frame_age.push_back(ms_between(u.frame.captured, now));
+    if (u.mask) {
+      mask_age.push_back(u.stats.mask_age_ms);
+      compose_overlay_into(u.frame.bgr, u.mask->mask, overlay, composed);
+    }
+    ++shown;
+  }
+  const double seconds = ms_between(measure_from, Clock::now()) / 1000.0;
+  session.stop();
+
+  LiveResult r;
+  r.seconds = seconds;
+  r.source_fps = o.live_fps;
+  r.capture_fps = last.capture_fps;
+  r.inference_fps = last.inference_fps;
+  r.display_fps = seconds > 0 ? shown / seconds : 0;
+  r.frames_captured = last.frames_captured;
+  r.masks = last.masks;
+  r.dropped_inference = last.dropped_inference;
+  r.dropped_display = last.dropped_display;
+  r.mask_age = summarize(mask_age);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    r.mask_latency = summarize(latency);
+  }
+  r.frame_age = summarize(frame_age);
+  r.take_update = summarize(take_ms);
+  return r;
+}
+
+}  // namespace
+
+void PipelineBenchOptions::validate() const {
+  pl::model::preset(preset);  // throws listing the valid names
+  if (model_h < 0 || model_w < 0 || (model_h == 0) != (model_w == 0) || (model_h > 0 && (model_h < 32 || model_w < 32)))
+    throw std::invalid_argument("PipelineBenchOptions model size = " + std::to_string(model_h) + "x" +
+                                std::to_string(model_w) + ": give both sides (>= 32) or neither");
+  if (frame_w < 16 || frame_h < 16 || frame_w % 2 || frame_h % 2)
+    throw std::invalid_argument("PipelineBenchOptions frame = " + std::to_string(frame_w) + "x" + std::to_string(frame_h) +
+                                ": both sides must be even and >= 16");
+  if (frames < 2) throw std::invalid_argument("PipelineBenchOptions.frames = " + std::to_string(frames) + ": must be >= 2");
+  if (live_seconds < 0) throw std::invalid_argument("PipelineBenchOptions.live_seconds must be >= 0");
+  if (!(live_fps > 0)) throw std::invalid_argument("PipelineBenchOptions.live_fps must be > 0");
+  if (device != "cpu" && device != "cuda" && device != "auto")
+    throw std::invalid_argument("PipelineBenchOptions.device = '" + device + "': valid: cpu, cuda, auto");
+  if (threads < 0) throw std::invalid_argument("PipelineBenchOptions.threads must be >= 0");
+  timing.validate();
+}
+
+const StageResult* PipelineBenchReport::find(const std::string& stage) const {
+  for (const auto& s : stages)
+    if (s.stage == stage) return &s;
+  return nullptr;
+}
+
+PipelineBenchReport run_pipeline_bench(const PipelineBenchOptions& o) {
+  o.validate();
+  if (o.threads > 0) at::set_num_threads(o.threads);
+  QTemporaryDir tmp;
+  const std::string dir = o.work_dir.empty() ? tmp.path().toStdString() : o.work_dir;
+  if (o.work_dir.empty() && !tmp.isValid()) throw std::runtime_error("cannot create a temporary folder");
+  fs::create_directories(dir);
+
+  PipelineBenchReport r;
+  r.preset = o.preset;
+  r.device = o.device;
+  r.threads = at::get_num_threads();
+  r.frame_w = o.frame_w;
+  r.frame_h = o.frame_h;
+
+  // The app's path to a model: a checkpoint file read by the Predictor (BN folding etc. applied).
+  say(o, "pipeline: writing a " + o.preset + " checkpoint");
+  auto mopts = pl::model::preset(o.preset);
+  if (o.model_h > 0) {
+    mopts.input_h = o.model_h;
+    mopts.input_w = o.model_w;
+  }
+  const std::string ck = dir + "/bench_model.pt";
+  {
+    pl::model::AnnSegmentor model(mopts);
+    pl::model::save_checkpoint(ck, model, {});
+  }
+  inference::PredictorOptions po;
+  po.device = o.device;
+  auto predictor = std::make_shared<inference::Predictor>(ck, po);
+  r.model_h = predictor->info().input_h;
+  r.model_w = predictor->info().input_w;
+  r.model_info = predictor->info().preset + " on " + predictor->info().device;
+
+  say(o, "pipeline: encoding a " + std::to_string(o.frame_w) + "x" + std::to_string(o.frame_h) + " clip");
+  std::string what;
+  const std::string clip = make_clip(o, dir, what);
+  std::vector<cv::Mat> frames;
+  say(o, "pipeline: decode");
+  const Stats decode = decode_clip(clip, 8, frames);
+  r.frames = decode.runs + 1;
+  r.clip = std::to_string(r.frames) + " frames H.264 8 Mbit/s from " + what;
+
+  say(o, "pipeline: predictor, overlay, hand-off");
+  std::vector<double> pre, inf, post, ovl, hand;
+  OverlayOptions overlay;
+  cv::Mat composed;
+  LatestSlot<Frame> slot;
+  const int total = o.timing.warmup + o.timing.runs;
+  const double start = now_ms();
+  for (int i = 0; i < total; ++i) {
+    Frame f;
+    f.bgr = frames[size_t(i) % frames.size()];
+    f.index = i;
+    const auto p = predictor->predict(f.bgr);
+    double t0 = now_ms();
+    compose_overlay_into(f.bgr, p.mask, overlay, composed);
+    const double overlay_ms = now_ms() - t0;
+    t0 = now_ms();
+    slot.put(f);
+    auto taken = slot.try_take();
+    const double hand_ms = now_ms() - t0;
+    if (!taken) throw std::logic_error("hand-off slot lost a frame");
+    if (i < o.timing.warmup) continue;
+    pre.push_back(p.timings.preprocess_ms);
+    inf.push_back(p.timings.infer_ms);
+    post.push_back(p.timings.postprocess_ms);
+    ovl.push_back(overlay_ms);
+    hand.push_back(hand_ms);
+    if (now_ms() - start > o.timing.max_seconds * 1000.0) break;
+  }
+  r.stages = {{"decode", decode},          {"preprocess", summarize(pre)}, {"inference", summarize(inf)},
+              {"postprocess", summarize(post)}, {"overlay", summarize(ovl)}, {"hand-off", summarize(hand)}};
+  for (const auto& s : r.stages)
+    if (s.stage != "inference") r.app_overhead_ms += s.stats.median_ms;
+  r.inference_ms = r.find("inference")->stats.median_ms;
+  r.video_added_delay_ms = r.find("decode")->stats.median_ms + r.find("overlay")->stats.median_ms +
+                           r.find("hand-off")->stats.median_ms;
+
+  if (o.live_seconds > 0) {
+    say(o, "pipeline: live run, " + std::to_string(int(o.live_fps)) + " fps source for " +
+               std::to_string(int(std::lround(o.live_seconds))) + " s");
+    r.live = run_live(o, predictor);
+    r.live_ran = true;
+  } else {
+    r.live_skipped = "not requested";
+  }
+  return r;
+}
+
+}  // namespace pl::core::bench

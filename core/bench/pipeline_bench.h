@@ -1,0 +1,84 @@
+#pragma once
+// `polyplens bench pipeline`: where a frame's time goes in the app, at 1080p.
+//
+// 1. Stages, one after the other on one thread (no contention between them):
+//    decode       H.264 1080p clip -> BGR frame (GStreamer through OpenCV: decodebin ! videoconvert,
+//                 the same elements as the app's file source), per frame
+//    preprocess   Predictor: BGR->RGB, letterbox resize to the model input, normalise (to tensor)
+//    inference    Predictor: the forward pass (model/inference.h, the app's default options)
+//    postprocess  Predictor: crop, resize the logit difference to 1080p, threshold
+//    overlay      compose_overlay_into (fill mode), what the display does per shown frame
+//    hand-off     LatestSlot put + take of the frame: the capture thread -> GUI hop
+//    The app's overhead is everything but inference; the video's added delay is what stands between
+//    decoder and screen (decode + overlay + hand-off): the display path never waits for the model.
+// 2. Live: LiveSession with a 30 fps 1080p live source (FakeFrameSource) and the preset's model,
+//    the GUI played by a 60 Hz loop that takes updates and composites the overlay. Reports the mask
+//    age when a frame is shown (capture of the mask's frame -> display), capture -> mask latency,
+//    rates and drops.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <QJsonObject>
+
+#include "core/bench/timing.h"
+
+namespace pl::core::bench {
+
+struct PipelineBenchOptions {
+  std::string preset = "ann-r18-live";  // the CPU live preset
+  int model_h = 0, model_w = 0;         // 0: the preset's input size
+  int frame_w = 1920, frame_h = 1080;
+  int frames = 60;                      // length of the made clip (the decode stage)
+  TimingOptions timing{3, 30, 60};      // the per-frame stages after decode
+  std::string content_video;            // frames to upscale into the clip; empty: the bundled sample, else synthetic
+  double live_seconds = 10;             // 0: skip the live run
+  double live_fps = 30;
+  std::string device = "cpu";
+  int threads = 0;                      // > 0: at::set_num_threads
+  std::string work_dir;                 // for the clip and the checkpoint; empty: a temporary folder
+  std::function<void(const std::string&)> progress;
+
+  void validate() const;                // throws std::invalid_argument naming the bad value
+};
+
+struct StageResult {
+  std::string stage;  // decode, preprocess, inference, postprocess, overlay, hand-off
+  Stats stats;
+};
+
+struct LiveResult {
+  double seconds = 0, source_fps = 0;
+  double capture_fps = 0, inference_fps = 0, display_fps = 0;
+  int64_t frames_captured = 0, masks = 0, dropped_inference = 0, dropped_display = 0;
+  Stats mask_age;      // at display: now - capture time of the shown mask's frame
+  Stats mask_latency;  // capture -> mask ready
+  Stats frame_age;     // at display: now - capture time of the shown frame
+  Stats take_update;   // the GUI's take_update() call
+};
+
+struct PipelineBenchReport {
+  std::string preset, device, model_info;
+  int threads = 0, frame_w = 0, frame_h = 0, model_h = 0, model_w = 0, frames = 0;
+  std::string clip;  // what was decoded
+  std::vector<StageResult> stages;
+  double app_overhead_ms = 0;     // sum of the medians of every stage but inference
+  double inference_ms = 0;        // median
+  double video_added_delay_ms = 0;
+  bool live_ran = false;
+  std::string live_skipped;       // why not, when it did not run
+  LiveResult live;
+
+  const StageResult* find(const std::string& stage) const;
+};
+
+PipelineBenchReport run_pipeline_bench(const PipelineBenchOptions& options);
+
+std::string to_table(const PipelineBenchReport& report);
+// {"suite": "pipeline", "preset", "device", "threads", "frame": {"width", "height"}, "model_input": {...},
+//  "stages": [{"stage", stats...}], "app_overhead_ms", "inference_ms", "video_added_delay_ms",
+//  "live": {...} | {"skipped": why}}
+QJsonObject to_json(const PipelineBenchReport& report);
+
+}  // namespace pl::core::bench

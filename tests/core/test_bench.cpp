@@ -1,0 +1,275 @@
+// The benchmark machinery: statistics, the MAC counter against model/stats.h, the matmul peak, the
+// Python peer protocol, and each suite run quickly at tiny sizes with its JSON checked for structure
+// and positive figures.
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include "core/bench/mac_counter.h"
+#include "core/bench/matmul_peak.h"
+#include "core/bench/model_bench.h"
+#include "core/bench/pipeline_bench.h"
+#include "core/bench/python_peer.h"
+#include "core/bench/table.h"
+#include "core/bench/timing.h"
+#include "core/bench/train_bench.h"
+#include "model/presets.h"
+#include "model/segmentor.h"
+#include "model/stats.h"
+
+using namespace pl::core::bench;
+
+namespace {
+
+bool positive(const QJsonObject& o, const char* key) {
+  const auto v = o.value(key);
+  return v.isDouble() && v.toDouble() > 0 && std::isfinite(v.toDouble());
+}
+
+void check_stats(const QJsonObject& o) {
+  for (const char* k : {"median_ms", "p90_ms", "min_ms", "max_ms", "mean_ms", "runs"})
+    QVERIFY2(positive(o, k), k);
+  QVERIFY(o["min_ms"].toDouble() <= o["median_ms"].toDouble());
+  QVERIFY(o["median_ms"].toDouble() <= o["p90_ms"].toDouble());
+  QVERIFY(o["p90_ms"].toDouble() <= o["max_ms"].toDouble());
+}
+
+TimingOptions tiny_timing() { return TimingOptions{1, 2, 20}; }
+
+}  // namespace
+
+class TestBench : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase() { at::set_num_threads(1); }
+
+  void statsNearestRank() {
+    std::vector<double> v;
+    for (int i = 10; i >= 1; --i) v.push_back(i);
+    const auto s = summarize(v);
+    QCOMPARE(s.runs, 10);
+    QCOMPARE(s.median_ms, 5.5);
+    QCOMPARE(s.p90_ms, 9.0);
+    QCOMPARE(s.min_ms, 1.0);
+    QCOMPARE(s.max_ms, 10.0);
+    QCOMPARE(s.mean_ms, 5.5);
+    QCOMPARE(summarize({7.0}).p90_ms, 7.0);
+    QVERIFY(summarize({}).empty());
+  }
+
+  void timingLoopCountsRuns() {
+    int calls = 0;
+    const auto s = time_runs([&] { ++calls; }, TimingOptions{2, 5, 10});
+    QCOMPARE(calls, 7);
+    QCOMPARE(s.runs, 5);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, time_runs([] {}, TimingOptions{0, 0, 1}));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, time_runs([] {}, TimingOptions{-1, 1, 1}));
+  }
+
+  void macCounterOnKnownOps() {
+    at::InferenceMode guard;
+    const auto x = at::randn({2, 3, 16, 20});
+    const auto w = at::randn({8, 3, 3, 3});
+    auto c = count_macs([&] { at::conv2d(x, w, {}, {2, 2}, {1, 1}); });
+    // Output 8 x 10 x 8 per image (stride 2, padding 1), 27 MACs per output value, 2 images.
+    QCOMPARE(c.conv, int64_t(2) * 8 * 8 * 10 * 27);
+    QCOMPARE(c.matmul, int64_t(0));
+    const auto d = count_macs([&] { at::conv2d(x, at::randn({6, 1, 3, 3}), {}, {1, 1}, {2, 2}, {2, 2}, 3); });
+    QCOMPARE(d.conv, int64_t(2) * 6 * 16 * 20 * 9);  // grouped, dilated, same size
+    const auto m = count_macs([&] {
+      at::mm(at::randn({4, 5}), at::randn({5, 6}));
+      at::bmm(at::randn({3, 4, 5}), at::randn({3, 5, 2}));
+      at::addmm(at::randn({4, 6}), at::randn({4, 5}), at::randn({5, 6}));
+    });
+    QCOMPARE(m.matmul, int64_t(4 * 5 * 6 + 3 * 4 * 5 * 2 + 4 * 5 * 6));
+    // Nothing is counted outside the call.
+    QCOMPARE(count_macs([] {}).total(), int64_t(0));
+  }
+
+  void macCounterAgreesWithAnalyticCount() {
+    auto opts = pl::model::preset("ann-r18-live");
+    opts.with_aux = false;
+    pl::model::AnnSegmentor model(opts);
+    model->eval();
+    const auto stats = pl::model::model_stats(model, 64, 96);
+    at::InferenceMode guard;
+    const auto x = at::randn({1, 3, 64, 96});
+    const auto counted = count_macs([&] { model->predict(x); });
+    QVERIFY(counted.conv > 0 && counted.matmul > 0);
+    const double rel = std::abs(double(counted.total()) - stats.macs_inference) / stats.macs_inference;
+    QVERIFY2(rel < 1e-3, qPrintable(QString("counted %1, analytic %2").arg(double(counted.total())).arg(stats.macs_inference)));
+  }
+
+  void matmulPeakAndFloor() {
+    const auto p = measure_matmul_peak("fp32", 128, 2);
+    QVERIFY(p.gflops > 0);
+    QVERIFY(p.gflops >= p.median_gflops);
+    QCOMPARE(floor_ms(1e9, 2.0), 1000.0);  // 2 GFLOP at 2 GFLOP/s
+    QCOMPARE(floor_ms(1e9, 0.0), 0.0);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, measure_matmul_peak("int8", 128, 1));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, measure_matmul_peak("fp32", 4, 1));
+  }
+
+  void peerJsonProtocol() {
+    const auto r = parse_peer_json(
+        R"({"available": true, "torch": "1.13", "threads": 1, "results": [{"model": "dilated_r50", "dtype": "fp32",
+            "mode": "eager", "runs": 3, "median_ms": 5, "p90_ms": 6, "min_ms": 4, "max_ms": 6, "mean_ms": 5}]})");
+    QVERIFY(r.available);
+    QVERIFY(r.find("dilated_r50", "fp32"));
+    QCOMPARE(r.find("dilated_r50", "fp32")->stats.median_ms, 5.0);
+    QVERIFY(!r.find("dilated_r50", "bf16"));
+    QVERIFY(!parse_peer_json(R"({"available": false, "reason": "no torch"})").available);
+    QVERIFY_THROWS_EXCEPTION(std::runtime_error, parse_peer_json("not json"));
+    QVERIFY_THROWS_EXCEPTION(std::runtime_error, parse_peer_json(R"({"available": true, "results": []})"));
+    QVERIFY_THROWS_EXCEPTION(std::runtime_error,
+                             parse_peer_json(R"({"available": true, "results": [{"model": "x", "runs": 0}]})"));
+  }
+
+  void peerUnavailableIsNotAnError() {
+    PeerOptions o;
+    o.python = "/nonexistent/python3";
+    o.height = o.width = 64;
+    const auto r = run_python_peers(o);
+    QVERIFY(!r.available);
+    QVERIFY2(r.reason.find("/nonexistent/python3") != std::string::npos, r.reason.c_str());
+    QVERIFY(!locate_peer_script().empty());
+  }
+
+  void modelSuiteQuick() {
+    ModelBenchOptions o;
+    o.presets = {"ann-r18-live"};
+    o.height = 64;
+    o.width = 64;
+    o.variants = {{"fp32", false, false}, {"fp32", true, true}, {"bf16-autocast", true, false}};
+    o.threads = 1;
+    o.timing = tiny_timing();
+    o.matmul_n = 256;
+    o.python = POLYPLENS_TEST_PYTHON;
+    o.peer_models = {"dilated_r50"};
+    const auto r = run_model_bench(o);
+    const auto j = to_json(r);
+    QCOMPARE(j["suite"].toString(), QString("model"));
+    QCOMPARE(j["threads"].toInt(), 1);
+    QVERIFY(positive(j["matmul_peak"].toObject()["fp32"].toObject(), "gflops"));
+    QVERIFY(positive(j["matmul_peak"].toObject()["bf16"].toObject(), "gflops"));
+    const auto presets = j["presets"].toArray();
+    QCOMPARE(presets.size(), 1);
+    const auto p = presets[0].toObject();
+    QCOMPARE(p["preset"].toString(), QString("ann-r18-live"));
+    QCOMPARE(p["height"].toInt(), 64);
+    QVERIFY(positive(p, "parameters"));
+    QVERIFY(positive(p["macs"].toObject(), "total"));
+    QVERIFY(positive(p["floor_ms"].toObject(), "fp32"));
+    QVERIFY(positive(p["floor_ms"].toObject(), "bf16"));
+    const auto variants = p["variants"].toArray();
+    QCOMPARE(variants.size(), 3);
+    for (const auto& v : variants) {
+      const auto e = v.toObject();
+      QVERIFY2(!e.contains("skipped"), qPrintable(e["skipped"].toString()));
+      check_stats(e);
+      QVERIFY(positive(e, "fps"));
+      QVERIFY(positive(e, "x_floor"));
+    }
+    QCOMPARE(variants[1].toObject()["label"].toString(), QString("fold_bn+channels_last"));
+    // The peer ran (Debian's Python has torch here) at the same size and threads.
+    const auto peers = p["peers"].toObject();
+    QVERIFY2(peers["available"].toBool(), qPrintable(peers["reason"].toString()));
+    QCOMPARE(peers["threads"].toInt(), 1);
+    const auto results = peers["results"].toArray();
+    QCOMPARE(results.size(), 2);  // fp32 eager and bf16 autocast
+    for (const auto& e : results) check_stats(e.toObject());
+    const auto table = to_table(r, o.timing);
+    QVERIFY(table.find("ann-r18-live at 64x64") != std::string::npos);
+    QVERIFY(table.find("dilated ResNet-50") != std::string::npos);
+    QVERIFY(table.find("floor") != std::string::npos);
+  }
+
+  void modelSuiteRejectsBadOptions() {
+    ModelBenchOptions o;
+    o.presets = {"nope"};
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, run_model_bench(o));
+    o.presets = {"ann-r18-live"};
+    o.height = 64;  // width missing
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, run_model_bench(o));
+    o.width = 64;
+    o.dtypes = {"int8"};
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, run_model_bench(o));
+  }
+
+  void trainSuiteQuick() {
+    TrainBenchOptions o;
+    o.cases = {{"ann-r18-live", 64, 64, 2}};
+    o.dtypes = {"fp32"};
+    o.threads = 1;
+    o.timing = tiny_timing();
+    const auto r = run_train_bench(o);
+    const auto j = to_json(r);
+    QCOMPARE(j["suite"].toString(), QString("train"));
+    const auto results = j["results"].toArray();
+    QCOMPARE(results.size(), 1);
+    const auto e = results[0].toObject();
+    QVERIFY2(!e.contains("skipped"), qPrintable(e["skipped"].toString()));
+    QCOMPARE(e["batch"].toInt(), 2);
+    check_stats(e["step"].toObject());
+    check_stats(e["forward"].toObject());
+    QVERIFY(positive(e, "images_per_s"));
+    QVERIFY(positive(e, "first_loss"));
+    // A training step costs more than a forward pass of the same batch.
+    QVERIFY(e["forward_images_per_s"].toDouble() > e["images_per_s"].toDouble());
+    QVERIFY(to_table(r, o.timing).find("ann-r18-live") != std::string::npos);
+  }
+
+  void pipelineSuiteQuick() {
+    QTemporaryDir dir;
+    PipelineBenchOptions o;
+    o.preset = "ann-r18-live";
+    o.model_h = o.model_w = 64;
+    o.frame_w = 320;
+    o.frame_h = 240;
+    o.frames = 6;
+    o.timing = TimingOptions{1, 3, 20};
+    o.live_seconds = 1.0;
+    o.threads = 1;
+    o.work_dir = dir.path().toStdString();
+    const auto r = run_pipeline_bench(o);
+    const auto j = to_json(r);
+    QCOMPARE(j["suite"].toString(), QString("pipeline"));
+    QCOMPARE(j["frame"].toObject()["width"].toInt(), 320);
+    const auto stages = j["stages"].toArray();
+    QStringList names;
+    for (const auto& s : stages) {
+      names << s.toObject()["stage"].toString();
+      check_stats(s.toObject());
+    }
+    QCOMPARE(names, (QStringList{"decode", "preprocess", "inference", "postprocess", "overlay", "hand-off"}));
+    QVERIFY(positive(j, "app_overhead_ms"));
+    QVERIFY(positive(j, "video_added_delay_ms"));
+    const auto live = j["live"].toObject();
+    QVERIFY2(!live.contains("skipped"), qPrintable(live["skipped"].toString()));
+    QVERIFY(positive(live, "masks"));
+    check_stats(live["mask_age"].toObject());
+    check_stats(live["mask_latency"].toObject());
+    // A mask is never younger than the inference that made it took.
+    QVERIFY(live["mask_age"].toObject()["min_ms"].toDouble() >= j["inference_ms"].toDouble() * 0.5);
+  }
+
+  void tableAligns() {
+    Table t({"name", ">value"});
+    t.add({"a", "1"}).add({"long name", "22"}).section("-- group --");
+    const auto s = t.str("");
+    QCOMPARE(QString::fromStdString(s), QString("name       value\na              1\nlong name     22\n-- group --\n"));
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, t.add({"only one"}));
+    QCOMPARE(fixed(-1, 2), std::string("-"));
+    QCOMPARE(fixed(1.234, 1), std::string("1.2"));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestBench)
+#include "test_bench.moc"
