@@ -1,13 +1,85 @@
-// Placeholder until the 'figure' command lands; says so plainly and fails.
-#include <iostream>
+// polyplens figure: the paper's Figure 12 (image, ground truth, prediction, red/green segmentation) for
+// small, medium and large polyps of a split, each row labelled with its per-image Dice.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
 
 #include "app/commands.h"
+#include "core/data/dataset.h"
+#include "core/export/figure.h"
+#include "core/export/file_writer.h"
+#include "core/inference/predictor.h"
 
 namespace pl::app {
+namespace {
 
-int cmd_figure(const Argv&) {
-  std::cerr << "polyplens figure: not implemented in this build yet\n";
-  return 1;
+int figure_main(const Argv& argv) {
+  Args args("figure",
+            "Draw the paper's Figure 12 layout: for images of a split picked by ground-truth polyp area (small\n"
+            "to large), the image, its ground-truth mask, the predicted mask and the image segmented in red\n"
+            "(polyp) / green (background), each row labelled with its per-image Dice. Writes a PNG.");
+  args.option("data", "data folder with images/, masks/ and train.txt/val.txt", pl::core::data::default_data_root())
+      .option("split", "val or train", "val")
+      .option("checkpoint", "checkpoint file (.pt)")
+      .option("out", "output image (.png); an existing file is not overwritten")
+      .option("rows", "number of rows (images), spread from the smallest to the largest polyp", "3")
+      .option("cell", "panel size WxH in pixels", "320x256")
+      .option("alpha", "overlay opacity of the segmented column", "0.5")
+      .option("device", "auto, cpu or cuda", "auto")
+      .option("threads", "CPU threads (0 = all hardware threads)", "0");
+  if (!args.parse(argv)) return 0;
+
+  const std::string checkpoint = args.get("checkpoint");
+  const std::string out = args.get("out");
+  if (checkpoint.empty()) throw UsageError("--checkpoint FILE is required");
+  if (out.empty()) throw UsageError("--out FIG.png is required");
+  const std::string which = args.get("split");
+  if (which != "val" && which != "train") throw UsageError("--split must be val or train, got '" + which + "'");
+
+  pl::core::exporting::FigureOptions fo;
+  fo.rows = args.get_int("rows");
+  fo.overlay.alpha = args.get_double("alpha");
+  char x = 0;
+  if (std::sscanf(args.get("cell").c_str(), "%d%c%d", &fo.cell_width, &x, &fo.cell_height) != 3 || x != 'x')
+    throw UsageError("--cell expects WxH, got '" + args.get("cell") + "'");
+  try {
+    fo.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+
+  pl::core::data::DatasetOptions d;
+  d.root = args.get("data");
+  const auto index = pl::core::data::scan_dataset(d);
+  const auto& pairs = which == "val" ? index.val : index.train;
+  if (pairs.empty()) throw std::runtime_error("no images in split '" + which + "' of " + d.root);
+
+  pl::core::inference::PredictorOptions po;
+  po.device = args.get("device");
+  po.threads = args.get_int("threads");
+  if (po.threads == 0) po.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  pl::core::inference::Predictor predictor(checkpoint, po);
+  const auto& info = predictor.info();
+  std::printf("checkpoint %s: preset %s on %s; picking %d of %zu %s images by polyp area\n", checkpoint.c_str(),
+              info.preset.c_str(), info.device.c_str(), fo.rows, pairs.size(), which.c_str());
+
+  const auto fig = pl::core::exporting::make_figure(
+      pairs, [&](const cv::Mat& bgr) { return predictor.predict(bgr).mask; }, fo);
+  const auto parent = std::filesystem::path(out).parent_path();
+  if (!parent.empty()) pl::core::exporting::ensure_writable_dir(parent.string());
+  pl::core::exporting::write_png_atomic(out, fig.image);
+
+  for (const auto& r : fig.rows)
+    std::printf("  %-6s %s  polyp %5.1f%% of the image, predicted %5.1f%%, Dice %.4f\n", r.size_class.c_str(),
+                r.name.c_str(), r.gt_area_percent, r.pred_area_percent, r.dice);
+  std::printf("wrote %s (%dx%d)\n", out.c_str(), fig.image.cols, fig.image.rows);
+  return 0;
 }
+
+}  // namespace
+
+int cmd_figure(const Argv& argv) { return figure_main(argv); }
 
 }  // namespace pl::app

@@ -32,7 +32,7 @@ class VideoReader {
   int64_t next_index() const { return next_; }  // index the next read() returns
   int64_t last_pts_ns() const { return pts_ns_; }  // time of the last frame read (index / fps), -1 if unknown
 
-  int64_t frame_count() const { return frame_count_; }  // estimate from the container, -1 if unknown
+  int64_t frame_count() const { return frame_count_; }  // container duration x fps, -1 if unknown
   double fps() const { return fps_; }                   // 0 if unknown
   int width() const { return width_; }
   int height() const { return height_; }

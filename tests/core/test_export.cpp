@@ -18,6 +18,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "core/export/batch_export.h"
+#include "core/export/export_paths.h"
 #include "core/export/file_writer.h"
 #include "core/export/snapshot.h"
 #include "readonly_dir.h"
@@ -356,6 +357,17 @@ class TestExport : public QObject {
     QCOMPARE(source_stem(""), std::string("export"));
     QCOMPARE(sanitize_name("../../etc/passwd"), std::string("etc_passwd"));
     QCOMPARE(int(sanitize_name(std::string(200, 'a')).size()), 64);
+
+    QTemporaryDir dir;
+    const std::string d = dir.path().toStdString();
+    const std::string a = new_recording_path(d, "/x/case 1.mp4");
+    QVERIFY2(QString::fromStdString(a).startsWith(dir.path() + "/case_1_") && QString::fromStdString(a).endsWith(".mp4"),
+             a.c_str());
+    std::ofstream(a) << "taken";
+    const std::string b = new_recording_path(d, "/x/case 1.mp4");
+    QVERIFY2(b != a && !fs::exists(b), b.c_str());  // "_2" within the same second
+    QVERIFY(QString::fromStdString(default_snapshot_dir()).endsWith("/PolypLens"));
+    QVERIFY(QString::fromStdString(default_recording_dir()).endsWith("/PolypLens"));
   }
 };
 

@@ -13,6 +13,7 @@
 #include "core/review/detection_track.h"
 #include "core/review/polyp_alert.h"
 #include "core/review/segment_report.h"
+#include "core/review/video_reader.h"
 #include "core/sample/mask_track.h"
 #include "review_clip.h"
 
@@ -283,13 +284,22 @@ class TestTimeline : public QObject {
     for (int f = 31; f <= 35; ++f) red.insert(f);
     red.insert(44);  // flicker
     QVERIFY(pl::test::write_disk_clip(clip, 50, red));
+    {
+      VideoReader reader(clip);  // the length is known before decoding (progress bars need it)
+      QCOMPARE(reader.frame_count(), int64_t(50));
+      QCOMPARE(reader.fps(), pl::test::kClipFps);
+      QCOMPARE(reader.width(), pl::test::kClipW);
+    }
 
     auto track = std::make_shared<DetectionTrack>(0, pl::test::kClipFps, opts(2, 3, 0.02, 0.02));
     std::atomic<int> progress_calls{0};
+    std::atomic<int64_t> first_total{0};
     std::atomic<int> finished_calls{0};
     JobCallbacks cb;
     cb.progress_interval_ms = 0;
-    cb.on_progress = [&](const JobProgress&) { ++progress_calls; };
+    cb.on_progress = [&](const JobProgress& p) {
+      if (progress_calls++ == 0) first_total = p.total;
+    };
     cb.on_finished = [&](const JobResult&) { ++finished_calls; };
     DetectionScan scan(track, cb);
     int calls = 0;
@@ -303,6 +313,7 @@ class TestTimeline : public QObject {
     QCOMPARE(calls, 50);
     QCOMPARE(finished_calls.load(), 1);
     QVERIFY(progress_calls.load() >= 50);
+    QCOMPARE(first_total.load(), int64_t(50));
     QVERIFY(!scan.running());
     for (int f = 0; f < 50; ++f)
       QVERIFY2((track->area(f) > 0.02f) == (red.count(f) > 0), qPrintable(QString("frame %1 area %2").arg(f).arg(track->area(f))));
