@@ -65,12 +65,12 @@ void BatchExporter::start(const std::string& video_path, std::unique_ptr<FrameSe
   if (!segmenter && options.selection == BatchSelection::Detections)
     throw std::invalid_argument("batch export: exporting detections needs a model (no segmenter given)");
   if (job_.running()) throw std::logic_error("batch export: already running");
-  segmenter_ = std::move(segmenter);
   {
     std::lock_guard<std::mutex> lock(mutex_);
     summary_ = BatchSummary{};
   }
-  auto seg = segmenter_;
+  // The body owns the segmenter: it is used and destroyed on the job thread.
+  std::shared_ptr<FrameSegmenter> seg = std::move(segmenter);
   job_.start([this, seg, video_path, meta, options](JobRunner& job) {
     auto log = pl::log::get("video");
     auto note_failure = [this](const ExportError& e) {

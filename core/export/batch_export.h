@@ -72,7 +72,6 @@ class BatchExporter {
   BatchSummary summary() const;
 
  private:
-  std::shared_ptr<FrameSegmenter> segmenter_;  // used on the job thread only
   mutable std::mutex mutex_;
   BatchSummary summary_;  // written by the job thread under mutex_
   pl::core::review::JobRunner job_;  // last: destroyed (joined) first

@@ -299,6 +299,10 @@ RecorderStats Recorder::stop() {
   std::lock_guard<std::mutex> lock(mutex_);
   stopped_ = true;
   stats_.recording = false;
+  if (stats_.written == 0) {  // started and stopped without a frame: no empty file left behind
+    std::error_code ec;
+    std::filesystem::remove(options_.path, ec);
+  }
   pl::log::get("video")->info("recording '{}' finished: {} frames, {} dropped, {:.1f} s{}", options_.path,
                               stats_.written, stats_.dropped, stats_.media_seconds,
                               stats_.error.empty() ? "" : " (" + stats_.error + ")");

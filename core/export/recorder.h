@@ -87,7 +87,7 @@ class Recorder {
   bool push(const cv::Mat& frame);
 
   // Finalises the file and returns the final stats (error set if finalising failed or timed out).
-  // Idempotent; a no-op before start().
+  // A recording that got no frame leaves no file. Idempotent; a no-op before start().
   RecorderStats stop();
 
   RecorderStats stats() const;

@@ -26,9 +26,9 @@ void DetectionScan::start(const std::string& video_path, std::unique_ptr<FrameSe
   options.validate();
   if (!segmenter) throw std::invalid_argument("scan: no segmenter (load a model first)");
   if (job_.running()) throw std::logic_error("scan: a pass is already running");
-  segmenter_ = std::move(segmenter);
   auto track = track_;
-  auto seg = segmenter_;
+  // The body owns the segmenter: it is used and destroyed on the job thread.
+  std::shared_ptr<FrameSegmenter> seg = std::move(segmenter);
   job_.start([track, seg, video_path, options](JobRunner& job) {
     auto log = pl::log::get("video");
     VideoReader reader(video_path);

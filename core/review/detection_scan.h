@@ -50,7 +50,6 @@ class DetectionScan {
 
  private:
   std::shared_ptr<DetectionTrack> track_;
-  std::shared_ptr<FrameSegmenter> segmenter_;  // used on the job thread only
   JobRunner job_;  // last: destroyed (joined) first
 };
 

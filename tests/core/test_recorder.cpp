@@ -173,6 +173,21 @@ class TestRecorder : public QObject {
     QVERIFY2(d.frames >= 20 && d.frames <= 30, qPrintable(QString("%1 frames").arg(d.frames)));
   }
 
+  // Started and stopped without a frame (R pressed twice): stop() returns at once, no error, no file.
+  void emptyRecording() {
+    QTemporaryDir dir;
+    const std::string path = (dir.path() + "/empty.mp4").toStdString();
+    Recorder r(opts(path, 64, 48));
+    r.start();
+    QElapsedTimer t;
+    t.start();
+    const auto s = r.stop();
+    QVERIFY2(t.elapsed() < 3000, qPrintable(QString::number(t.elapsed())));
+    QVERIFY2(s.error.empty(), s.error.c_str());
+    QCOMPARE(s.written, int64_t(0));
+    QVERIFY(!std::filesystem::exists(path));  // no empty file left behind
+  }
+
   void badPathsFailWithThePath() {
     QTemporaryDir dir;
     const std::string existing = (dir.path() + "/taken.mp4").toStdString();
