@@ -67,7 +67,15 @@ int record_then_die(const char* path) {
   r.start();
   for (int i = 0; i < 30; ++i) r.push(numbered(i, 96, 64));
   while (r.stats().written < 30) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // Let the encoder and muxer catch up: wait until the file has stopped growing for 0.5 s (at most 5 s).
+  std::error_code ec;
+  uintmax_t last = 0;
+  for (int stable = 0, i = 0; stable < 5 && i < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const uintmax_t size = std::filesystem::file_size(path, ec);
+    stable = !ec && size > 0 && size == last ? stable + 1 : 0;
+    last = ec ? 0 : size;
+  }
   std::raise(SIGKILL);
   return 3;
 }
