@@ -47,7 +47,15 @@ cv::Mat decode_image_bgr(const std::string& path) {
 }
 
 cv::Mat decode_mask(const std::string& path) {
-  cv::Mat m = to_8bit(read_any(path), path);
+  cv::Mat raw = read_any(path);
+  // A 16-bit label-index mask (values 0/1) would become all background after the 1/257 scaling.
+  double raw_max = 0;
+  if (raw.depth() == CV_16U) cv::minMaxLoc(raw.reshape(1), nullptr, &raw_max);
+  cv::Mat m;
+  if (raw.depth() == CV_16U && raw_max <= 1.0)
+    raw.convertTo(m, CV_8U);
+  else
+    m = to_8bit(raw, path);
   cv::Mat gray;
   switch (m.channels()) {
     case 1: gray = m; break;
