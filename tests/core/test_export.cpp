@@ -21,6 +21,7 @@
 #include "core/export/export_paths.h"
 #include "core/export/file_writer.h"
 #include "core/export/snapshot.h"
+#include "core/log/log.h"
 #include "readonly_dir.h"
 #include "review_clip.h"
 
@@ -335,11 +336,16 @@ class TestExport : public QObject {
     const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
     rlimit tiny = saved;
     tiny.rlim_cur = 10;  // bytes: less than any PNG's header
+    // The limit holds for the log file too: keep the exporter's logger quiet meanwhile.
+    auto log = pl::log::get("video");
+    const auto level = log->level();
+    log->set_level(spdlog::level::off);
     ::setrlimit(RLIMIT_FSIZE, &tiny);
     ex.start(clip, std::make_unique<pl::test::RedSegmenter>(), {}, bo);
     const auto r = ex.wait();
     ::setrlimit(RLIMIT_FSIZE, &saved);
     std::signal(SIGXFSZ, old_handler);
+    log->set_level(level);
 
     QCOMPARE(r.outcome, pl::core::review::JobOutcome::Failed);
     const auto s = ex.summary();
