@@ -261,7 +261,13 @@ Checkpoint read_checkpoint(const std::string& path) {
   const std::string where = "checkpoint '" + path + "': ";
   std::ifstream in(path, std::ios::binary);
   if (!in) throw CheckpointError(where + "cannot open: " + std::strerror(errno));
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<char> bytes;
+  try {
+    // libstdc++ opens a folder "successfully" and then throws from the first read (EISDIR).
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {
+    throw CheckpointError(where + "cannot be read (a folder, or an I/O error): " + e.what());
+  }
   if (in.bad()) throw CheckpointError(where + "read error");
   if (bytes.empty()) throw CheckpointError(where + "file is empty");
   // torch.save / pickle_save files are zip archives; anything else (a legacy torch file, a JPEG, a
@@ -366,6 +372,19 @@ void load_state(AnnSegmentor& model, const Checkpoint& ck) {
       ++unexpected;
       problems.push_back("unexpected '" + name + "' " + shape_str(t));
     }
+  if (problems.empty()) {
+    // NaN/Inf weights load fine and then predict garbage (all background or all polyp): refuse them.
+    std::vector<std::string> non_finite;
+    for (const auto& [name, t] : ck.state)
+      if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) non_finite.push_back(name);
+    if (!non_finite.empty()) {
+      std::ostringstream msg;
+      msg << "checkpoint '" << ck.path << "' holds non-finite values (NaN or Inf) in " << non_finite.size()
+          << " tensor(s), e.g. '" << non_finite.front() << "'; the run that wrote it diverged. Use an earlier "
+          << "checkpoint (best.pt or an epoch_NNNN.pt snapshot).";
+      throw CheckpointError(msg.str());
+    }
+  }
   if (!problems.empty()) {
     std::ostringstream msg;
     msg << "checkpoint '" << ck.path << "' does not fit the model (" << missing << " missing, " << unexpected

@@ -69,7 +69,13 @@ WeightsReport load_torchvision_backbone(AnnSegmentor& model, const std::string& 
   const std::string where = "backbone weights '" + path + "': ";
   std::ifstream in(path, std::ios::binary);
   if (!in) throw WeightsError(where + "cannot open: " + std::strerror(errno));
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<char> bytes;
+  try {
+    // libstdc++ opens a folder "successfully" and then throws from the first read (EISDIR).
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {
+    throw WeightsError(where + "cannot be read (a folder, or an I/O error): " + e.what());
+  }
   if (bytes.size() < 4) throw WeightsError(where + "file is empty or truncated");
   if (std::memcmp(bytes.data(), "PK\x03\x04", 4) != 0) {
     // Pre-1.6 torch.save files start with a pickle protocol byte (0x80) instead of a zip header.
@@ -152,6 +158,11 @@ WeightsReport load_torchvision_backbone(AnnSegmentor& model, const std::string& 
                        " unexpected (" + list_head(report.unexpected) + ")" + hint);
   }
 
+  for (const auto& name : report.loaded) {
+    const auto& t = file.at(name);
+    if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>())
+      throw WeightsError(where + "tensor '" + name + "' holds non-finite values (NaN or Inf); the file is damaged");
+  }
   torch::NoGradGuard no_grad;
   for (const auto& name : report.loaded) target.at(name).copy_(file.at(name));
   return report;
