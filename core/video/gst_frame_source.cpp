@@ -335,11 +335,18 @@ struct GstFrameSource::Impl {
     const bool waiting_first = live ? !connected.load() : s == SourceState::Opening;
     if (waiting_first && now - connect_started > std::chrono::milliseconds(spec.connect_timeout_ms)) {
       VideoError e;
-      e.category = spec.kind == SourceKind::Uri ? VideoErrorCategory::Network : VideoErrorCategory::Stalled;
       char secs[32];
       std::snprintf(secs, sizeof secs, "%.1f", spec.connect_timeout_ms / 1000.0);
-      e.message = "No picture from " + spec.describe() + " within " + secs + " s.";
-      e.transient = live;
+      if (live) {
+        e.category = spec.kind == SourceKind::Uri ? VideoErrorCategory::Network : VideoErrorCategory::Stalled;
+        e.message = "No picture from " + spec.describe() + " within " + secs + " s.";
+        e.transient = true;
+      } else {
+        // A file that opens but never yields a frame: typically damaged or incomplete.
+        e.category = VideoErrorCategory::DecodeError;
+        e.message = "Cannot play '" + spec.describe() + "': no frame could be decoded within " + secs +
+                    " s (the file may be damaged or incomplete).";
+      }
       fail(e);
       return;
     }
