@@ -6,6 +6,7 @@
 // loop, printing each epoch after its save returned, and SIGKILLs it at staggered moments.
 #include <QCoreApplication>
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QThread>
@@ -83,7 +84,7 @@ class TestMatrixCheckpoint : public QObject {
   std::string make(const std::string& kind) {
     const auto good = file("good.pt");
     const auto p = file(kind + ".pt");
-    const auto bytes = pl::test::read_all(good);
+    const auto bytes = contains(kind, "truncated") ? pl::test::read_all(good) : std::vector<char>{};
     if (kind == "zero-byte") pl::test::write_all(p, {});
     else if (kind == "truncated-half") pl::test::write_all(p, {bytes.begin(), bytes.begin() + bytes.size() / 2});
     else if (kind == "truncated-100") pl::test::write_all(p, {bytes.begin(), bytes.begin() + 100});
@@ -92,9 +93,9 @@ class TestMatrixCheckpoint : public QObject {
     else if (kind == "directory") fs::create_directories(p);
     else if (kind == "missing") return file("nowhere/none.pt");
     else if (kind == "torchvision-as-checkpoint") return file("r18_dict.pth");
+    else if (kind == "wrong-architecture") return good;  // an R18 file for an R50 model (see target_depth)
     else {
-      AnnSegmentor m(tiny(kind == "wrong-class-count" ? 18 : kind == "wrong-architecture" ? 50 : 18,
-                          kind == "wrong-class-count" ? 3 : 2));
+      AnnSegmentor m(tiny(18, kind == "wrong-class-count" ? 3 : 2));
       torch::NoGradGuard no_grad;
       if (kind == "nan-weights") m->decode_head->conv_seg->weight[0][0][0][0] = std::nan("");
       if (kind == "inf-bn-stats") m->backbone->bn1->running_var[0] = INFINITY;
@@ -149,7 +150,7 @@ class TestMatrixCheckpoint : public QObject {
     try {
       auto ck = read_checkpoint(path);
       read_ok = true;
-      AnnSegmentor target(tiny());
+      AnnSegmentor target(tiny(kind == "wrong-architecture" ? 50 : 18));
       const auto before = target->decode_head->conv_seg->weight.clone();
       try {
         load_state(target, ck);
@@ -220,17 +221,24 @@ class TestMatrixCheckpoint : public QObject {
       QVERIFY(child.waitForStarted(10000));
       long long last = 0;
       QByteArray buf;
-      const auto deadline = QDeadlineTimer(30000);
-      const long long want = 2;  // let a save complete first, so a previous file exists
-      while (last < want && !deadline.hasExpired()) {
-        child.waitForReadyRead(200);
+      const auto deadline = QDeadlineTimer(60000);
+      QElapsedTimer clock;
+      clock.start();
+      qint64 t_first = -1, t_second = -1;  // when saves 1 and 2 were reported
+      while (last < 2 && !deadline.hasExpired()) {
+        child.waitForReadyRead(50);
         buf += child.readAllStandardOutput();
-        const auto lines = buf.split('\n');
-        for (const auto& l : lines)
+        for (const auto& l : buf.split('\n'))
           if (!l.trimmed().isEmpty()) last = std::max(last, l.trimmed().toLongLong());
+        if (last >= 1 && t_first < 0) t_first = clock.elapsed();
+        if (last >= 2 && t_second < 0) t_second = clock.elapsed();
       }
-      QVERIFY2(last >= want, child.readAllStandardError().constData());
-      QThread::usleep(1000 * (round * 40));  // land the kill at different points of a write
+      QVERIFY2(last >= 2, child.readAllStandardError().constData());
+      // One save takes about t_second - t_first; its file write comes last (serialisation first),
+      // so kill at 50%, 75% and 95% of the next save.
+      const double fraction[] = {0.5, 0.75, 0.95};
+      const qint64 period = std::max<qint64>(1, t_second - t_first);
+      QThread::msleep(static_cast<unsigned long>(fraction[round] * period));
       child.kill();  // SIGKILL
       QVERIFY(child.waitForFinished(10000));
       buf += child.readAllStandardOutput();
@@ -248,7 +256,8 @@ class TestMatrixCheckpoint : public QObject {
           ++others;
         }
       }
-      outcome += "round " + std::to_string(round) + ": killed after save " + std::to_string(last) + ", file holds epoch " +
+      outcome += "round " + std::to_string(round) + ": save period " + std::to_string(period) + " ms, killed at " +
+                 std::to_string(static_cast<int>(fraction[round] * 100)) + "% after save " + std::to_string(last) + ", file holds epoch " +
                  std::to_string(ck.meta.epoch) + ", " + std::to_string(others) + " tmp file(s) left; ";
     }
     pl::test::report_case(outcome);
