@@ -17,8 +17,8 @@ struct InferenceOptions {
   void validate() const;       // throws std::invalid_argument naming the bad value
 };
 
-// The measured best for the device: CPU bf16 + folding where the CPU has native bf16 (AVX-512 BF16,
-// AMX), else fp32 + folding; CUDA fp16 + folding + channels-last.
+// The measured best for the device: CPU bf16 + folding + channels-last where the CPU has native
+// bf16 (AVX-512 BF16, AMX), else fp32 + folding; CUDA fp16 + folding + channels-last.
 InferenceOptions default_inference_options(const c10::Device& device);
 
 // eval(), then folding (in fp32, before any cast), device and dtype (floating tensors only), then
