@@ -192,7 +192,9 @@ class TestMatrixVideo : public QObject {
       SourceSpec spec = SourceSpec::parse(input);
       spec.playback = Playback::EveryFrame;
       spec.max_reconnects = 0;
-      spec.connect_timeout_ms = 1500;
+      // Live inputs: fail fast. Files: the no-first-frame watchdog also applies, so leave room for a
+      // loaded CI machine (1.5 s made healthy files "stall" there).
+      spec.connect_timeout_ms = spec.is_live() ? 1500 : 5000;
       src = make_frame_source(spec);
     } catch (const std::invalid_argument& e) {
       pl::test::report_case(std::string("refused: ") + e.what());
