@@ -4,18 +4,28 @@
 #include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDialog>
+#include <QDialogButtonBox>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
 #include <QInputDialog>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QProgressDialog>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QSpinBox>
 #include <QStatusBar>
 #include <QTabBar>
 #include <QTabWidget>
+#include <tuple>
 
 #include "ui/help_dialogs.h"
 #include "ui/live_tab.h"
@@ -116,17 +126,18 @@ void MainWindow::build_menus() {
   model->addAction(tr("Load backbone weights…"), this, &MainWindow::load_backbone_dialog);
   QMenu* device = model->addMenu(tr("Device"));
   device_group_ = new QActionGroup(this);
-  QAction* cpu = device->addAction(tr("CPU"));
-  cpu->setCheckable(true);
-  cpu->setChecked(true);
-  cpu->setData("cpu");
-  device_group_->addAction(cpu);
-  QAction* gpu = device->addAction(tr("GPU (CUDA)"));
-  gpu->setCheckable(true);
-  gpu->setData("cuda");
-  gpu->setEnabled(false);
-  gpu->setToolTip(tr("This build of PolypLens has no CUDA support"));
-  device_group_->addAction(gpu);
+  for (const auto& [name, label, tip] :
+       {std::tuple<QString, QString, QString>{"auto", tr("Automatic"), tr("The GPU when there is one, else the CPU")},
+        {"cpu", tr("CPU"), tr("Always the CPU")},
+        {"cuda", tr("GPU (CUDA)"), tr("Needs a CUDA build of PolypLens and an NVIDIA GPU")}}) {
+    QAction* a = device->addAction(label);
+    a->setCheckable(true);
+    a->setData(name);
+    a->setToolTip(tip);
+    a->setChecked(name == live_->device());
+    device_group_->addAction(a);
+    connect(a, &QAction::triggered, this, [this, n = name] { live_->set_device(n); });
+  }
 
   // View
   QMenu* view = menuBar()->addMenu(tr("&View"));
@@ -236,16 +247,23 @@ void MainWindow::open_url_dialog() {
 }
 
 void MainWindow::open_device_dialog() {
-  const QStringList devices = SourceBar::find_devices();
-  QStringList items = devices;
-  items << QStringLiteral("test:");
+  const auto devices = SourceBar::find_devices();
+  QStringList labels;
+  QStringList specs;
+  for (const auto& d : devices) {
+    labels << d.label;
+    specs << d.spec;
+  }
+  labels << tr("Test pattern");
+  specs << QStringLiteral("test:smpte");
   bool ok = false;
-  const QString spec = QInputDialog::getItem(
+  const QString label = QInputDialog::getItem(
       this, tr("Open device"),
-      devices.isEmpty() ? tr("No capture devices found (/dev/video*). Open the test pattern?")
+      devices.isEmpty() ? tr("No capture devices found. Connect a camera (and check that you are in the "
+                             "'video' group), or open the test pattern:")
                         : tr("Capture device:"),
-      items, 0, false, &ok);
-  if (ok) open_path(spec);
+      labels, 0, false, &ok);
+  if (ok) open_path(specs.value(labels.indexOf(label)));
 }
 
 void MainWindow::load_checkpoint_dialog() {
@@ -269,9 +287,54 @@ void MainWindow::load_backbone_dialog() {
 }
 
 void MainWindow::export_frames_dialog() {
-  QMessageBox::information(this, tr("Export frames"),
-                           tr("Exporting annotated frames is available from the command line:\n"
-                              "  polyplens annotate --input VIDEO --checkpoint FILE --output FOLDER"));
+  QDialog dialog(this);
+  dialog.setWindowTitle(tr("Export frames"));
+  auto* form = new QFormLayout(&dialog);
+  auto* detections = new QRadioButton(tr("Every frame with a detection"), &dialog);
+  auto* nth = new QRadioButton(tr("Every Nth frame"), &dialog);
+  auto* n = new QSpinBox(&dialog);
+  n->setRange(1, 100000);
+  n->setValue(25);
+  (live_->model_loaded() ? detections : nth)->setChecked(true);
+  detections->setEnabled(live_->model_loaded());
+  if (!live_->model_loaded()) detections->setToolTip(tr("Needs a model: Model ▸ Load checkpoint…"));
+  auto* folder = new QLineEdit(settings_.last_folder("export").isEmpty() ? live_->snapshot_folder()
+                                                                          : settings_.last_folder("export"),
+                               &dialog);
+  auto* browse = new QPushButton(tr("Browse…"), &dialog);
+  connect(browse, &QPushButton::clicked, &dialog, [&] {
+    const QString d = QFileDialog::getExistingDirectory(&dialog, tr("Export to"), folder->text());
+    if (!d.isEmpty()) folder->setText(d);
+  });
+  auto* row = new QHBoxLayout;
+  row->addWidget(folder, 1);
+  row->addWidget(browse);
+  form->addRow(detections);
+  auto* nth_row = new QHBoxLayout;
+  nth_row->addWidget(nth);
+  nth_row->addWidget(n);
+  form->addRow(nth_row);
+  form->addRow(tr("Into"), row);
+  form->addRow(new QLabel(tr("Each frame: the frame, its mask, the overlay and a JSON sidecar, in a new subfolder."),
+                          &dialog));
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dialog);
+  connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+  connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+  form->addRow(buttons);
+  if (dialog.exec() != QDialog::Accepted) return;
+  settings_.set_last_folder("export", folder->text());
+  if (!live_->export_frames(folder->text(), detections->isChecked(), n->value())) return;
+
+  auto* progress = new QProgressDialog(tr("Exporting frames…"), tr("Cancel"), 0, 1000, this);
+  progress->setWindowModality(Qt::NonModal);
+  progress->setMinimumDuration(0);
+  progress->setAttribute(Qt::WA_DeleteOnClose);
+  connect(live_, &LiveTab::export_progress, progress, [progress](double f) {
+    progress->setValue(static_cast<int>(f * 1000));
+  });
+  connect(live_, &LiveTab::export_finished, progress, [progress] { progress->close(); });
+  connect(progress, &QProgressDialog::canceled, live_, &LiveTab::cancel_export);
+  progress->show();
 }
 
 void MainWindow::set_overlay_mode(const QString& mode) { live_->set_overlay_mode(mode); }

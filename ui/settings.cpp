@@ -52,6 +52,12 @@ void Settings::set_window_geometry(const QByteArray& g) { s_.setValue("window/ge
 QByteArray Settings::window_state() const { return s_.value("window/state").toByteArray(); }
 void Settings::set_window_state(const QByteArray& st) { s_.setValue("window/state", st); }
 
+QString Settings::device() const {
+  const QString d = s_.value("model/device", "auto").toString();
+  return (d == "auto" || d == "cpu" || d == "cuda") ? d : QStringLiteral("auto");
+}
+void Settings::set_device(const QString& device) { s_.setValue("model/device", device); }
+
 QString Settings::last_checkpoint() const { return s_.value("model/checkpoint").toString(); }
 void Settings::set_last_checkpoint(const QString& path) { s_.setValue("model/checkpoint", path); }
 

@@ -37,6 +37,9 @@ class Settings {
   QByteArray window_state() const;
   void set_window_state(const QByteArray& state);
 
+  QString device() const;  // "auto" | "cpu" | "cuda"
+  void set_device(const QString& device);
+
   QString last_checkpoint() const;
   void set_last_checkpoint(const QString& path);
 

@@ -1,7 +1,6 @@
 #include "ui/source_bar.h"
 
 #include <QComboBox>
-#include <QDir>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -9,6 +8,8 @@
 #include <QSlider>
 #include <QStyle>
 #include <QToolButton>
+
+#include "core/video/device_list.h"
 
 namespace pl::ui {
 
@@ -61,11 +62,12 @@ SourceBar::SourceBar(QWidget* parent) : QWidget(parent) {
   connect(alpha_, &QSlider::valueChanged, this, [this](int v) { Q_EMIT overlay_alpha_changed(v / 100.0); });
 }
 
-QStringList SourceBar::find_devices() {
-  QStringList out;
-  const QDir dev(QStringLiteral("/dev"));
-  for (const QString& name : dev.entryList({QStringLiteral("video*")}, QDir::System, QDir::Name)) {
-    out << dev.filePath(name);
+QList<SourceBar::Device> SourceBar::find_devices() {
+  QList<Device> out;
+  for (const auto& d : core::list_video_devices()) {
+    if (d.path.empty()) continue;  // not addressable as a V4L2 node
+    const QString path = QString::fromStdString(d.path);
+    out.push_back({path, QStringLiteral("%1 (%2)").arg(QString::fromStdString(d.name), path)});
   }
   return out;
 }
@@ -73,7 +75,7 @@ QStringList SourceBar::find_devices() {
 void SourceBar::refresh(const QStringList& recent_urls, const QStringList& recent_files) {
   const QString current = sources_->currentData().toString();
   sources_->clear();
-  for (const QString& d : find_devices()) sources_->addItem(tr("Camera %1").arg(d), d);
+  for (const Device& d : find_devices()) sources_->addItem(d.label, d.spec);
   for (const QString& u : recent_urls) sources_->addItem(u, u);
   for (const QString& f : recent_files) sources_->addItem(QFileInfo(f).fileName(), f);
   sources_->addItem(tr("Test pattern"), QStringLiteral("test:"));
@@ -85,6 +87,11 @@ QStringList SourceBar::sources() const {
   QStringList out;
   for (int i = 0; i < sources_->count(); ++i) out << sources_->itemData(i).toString();
   return out;
+}
+
+void SourceBar::set_current(const QString& spec) {
+  const int i = sources_->findData(spec);
+  if (i >= 0) sources_->setCurrentIndex(i);
 }
 
 void SourceBar::set_overlay_mode(const QString& mode) {

@@ -20,13 +20,19 @@ class SourceBar : public QWidget {
   // Rebuilds the source list: devices (found now), then the given recent URLs and files.
   void refresh(const QStringList& recent_urls, const QStringList& recent_files);
   QStringList sources() const;  // the specs in the list, in order (for tests)
+  // Selects the entry for `spec` (the source just opened), if listed.
+  void set_current(const QString& spec);
 
   // "fill" | "outline" | "off"
   void set_overlay_mode(const QString& mode);
   void set_overlay_alpha(double alpha);
 
-  // /dev/video* capture devices (the specs core::SourceSpec::parse understands).
-  static QStringList find_devices();
+  struct Device {
+    QString spec;   // what open_requested() carries: "/dev/video0"
+    QString label;  // "HD Pro Webcam C920 (/dev/video0)"
+  };
+  // Capture devices found now (GstDeviceMonitor; blocks for well under a second).
+  static QList<Device> find_devices();
 
  Q_SIGNALS:
   void open_requested(const QString& spec);

@@ -3,10 +3,10 @@
 #include <QComboBox>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QStyle>
 #include <QToolButton>
 #include <cmath>
 
+#include "ui/icons.h"
 #include "ui/timeline_slider.h"
 
 namespace pl::ui {
@@ -24,9 +24,10 @@ QString format_clock(double seconds) {
 
 namespace {
 
-QToolButton* tool(QWidget* parent, QStyle::StandardPixmap icon, const QString& tip) {
+QToolButton* tool(QWidget* parent, TransportIcon icon, const QString& tip) {
   auto* b = new QToolButton(parent);
-  b->setIcon(parent->style()->standardIcon(icon));
+  b->setIcon(transport_icon(icon));
+  b->setIconSize(QSize(18, 18));
   b->setToolTip(tip);
   b->setAutoRaise(true);
   b->setFocusPolicy(Qt::NoFocus);
@@ -36,11 +37,16 @@ QToolButton* tool(QWidget* parent, QStyle::StandardPixmap icon, const QString& t
 }  // namespace
 
 TransportBar::TransportBar(QWidget* parent) : QWidget(parent) {
-  play_ = tool(this, QStyle::SP_MediaPlay, tr("Play / pause (Space)"));
-  back_ = tool(this, QStyle::SP_MediaSeekBackward, tr("Previous frame (←); 5 s back: Shift+←"));
-  fwd_ = tool(this, QStyle::SP_MediaSeekForward, tr("Next frame (→); 5 s forward: Shift+→"));
-  prev_det_ = tool(this, QStyle::SP_MediaSkipBackward, tr("Previous detection (P)"));
-  next_det_ = tool(this, QStyle::SP_MediaSkipForward, tr("Next detection (N)"));
+  play_ = tool(this, TransportIcon::Play, tr("Play / pause (Space)"));
+  back_ = tool(this, TransportIcon::StepBack, tr("Previous frame (←); 5 s back: Shift+←"));
+  fwd_ = tool(this, TransportIcon::StepForward, tr("Next frame (→); 5 s forward: Shift+→"));
+  prev_det_ = tool(this, TransportIcon::PreviousDetection, tr("Previous detection (P)"));
+  next_det_ = tool(this, TransportIcon::NextDetection, tr("Next detection (N)"));
+  scan_ = new QToolButton(this);
+  scan_->setFocusPolicy(Qt::NoFocus);
+  scan_->setAutoRaise(true);
+  scan_->setToolTip(tr("Run the model over the whole file in the background so the timeline shows every "
+                       "detection (click again to cancel)"));
   slider_ = new TimelineSlider(this);
   slider_->setFocusPolicy(Qt::NoFocus);
   speed_ = new QComboBox(this);
@@ -60,6 +66,7 @@ TransportBar::TransportBar(QWidget* parent) : QWidget(parent) {
   }
   row->addWidget(slider_, 1);
   row->addWidget(next_det_);
+  row->addWidget(scan_);
   row->addWidget(time_);
   row->addWidget(speed_);
 
@@ -68,6 +75,7 @@ TransportBar::TransportBar(QWidget* parent) : QWidget(parent) {
   connect(fwd_, &QToolButton::clicked, this, [this] { Q_EMIT step_requested(+1); });
   connect(prev_det_, &QToolButton::clicked, this, &TransportBar::previous_detection_requested);
   connect(next_det_, &QToolButton::clicked, this, &TransportBar::next_detection_requested);
+  connect(scan_, &QToolButton::clicked, this, &TransportBar::scan_requested);
   connect(speed_, qOverload<int>(&QComboBox::currentIndexChanged), this,
           [this] { Q_EMIT speed_changed(speed()); });
   connect(slider_, &QSlider::sliderMoved, this, [this](int v) {
@@ -76,6 +84,11 @@ TransportBar::TransportBar(QWidget* parent) : QWidget(parent) {
   });
   connect(slider_, &QSlider::sliderReleased, this, [this] { Q_EMIT seek_requested(slider_->value()); });
   set_duration(0, 0);
+  set_scan_progress(-1);
+}
+
+void TransportBar::set_scan_progress(double fraction) {
+  scan_->setText(fraction < 0 ? tr("Scan") : tr("Scanning %1%").arg(static_cast<int>(fraction * 100)));
 }
 
 double TransportBar::speed() const { return speed_->currentData().toDouble(); }
@@ -101,7 +114,7 @@ void TransportBar::set_position(int64_t frame) {
 
 void TransportBar::set_playing(bool playing) {
   playing_ = playing;
-  play_->setIcon(style()->standardIcon(playing ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
+  play_->setIcon(transport_icon(playing ? TransportIcon::Pause : TransportIcon::Play));
 }
 
 QString TransportBar::time_text() const { return time_->text(); }

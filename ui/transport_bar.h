@@ -30,6 +30,8 @@ class TransportBar : public QWidget {
   double speed() const;
   TimelineSlider* slider() const { return slider_; }
   QString time_text() const;
+  // The background detection pass: fraction in [0, 1] while it runs, < 0 when idle.
+  void set_scan_progress(double fraction);
 
  Q_SIGNALS:
   void play_pause_requested();
@@ -38,10 +40,12 @@ class TransportBar : public QWidget {
   void speed_changed(double speed);
   void previous_detection_requested();
   void next_detection_requested();
+  void scan_requested();  // start the background detection pass, or cancel the running one
 
  private:
   void refresh_label();
   QToolButton *play_ = nullptr, *back_ = nullptr, *fwd_ = nullptr, *prev_det_ = nullptr, *next_det_ = nullptr;
+  QToolButton* scan_ = nullptr;
   QComboBox* speed_ = nullptr;
   TimelineSlider* slider_ = nullptr;
   QLabel* time_ = nullptr;

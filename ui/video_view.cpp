@@ -64,6 +64,12 @@ void VideoView::set_dimmed(bool on) {
   update();
 }
 
+void VideoView::set_alert(bool on) {
+  if (on == alert_) return;
+  alert_ = on;
+  update();
+}
+
 void VideoView::show_toast(const QString& text, int ms) {
   toast_ = text;
   toast_timer_.start(ms);
@@ -107,6 +113,11 @@ void VideoView::paintEvent(QPaintEvent*) {
     p.setRenderHint(QPainter::SmoothPixmapTransform);
     p.drawImage(frame_rect(), frame_);
     if (dimmed_) p.fillRect(frame_rect(), QColor(0, 0, 0, 150));
+    if (alert_ && !dimmed_) {
+      p.setPen(QPen(colors::kDanger, 4));
+      p.setBrush(Qt::NoBrush);
+      p.drawRect(frame_rect().adjusted(2, 2, -2, -2));
+    }
   } else if (!placeholder_.isEmpty()) {
     p.setPen(colors::kMutedText);
     QFont f = font();

@@ -36,6 +36,9 @@ class VideoView : public QWidget {
   // Greys the picture out (source lost, end of file) so a frozen frame never looks live.
   void set_dimmed(bool on);
   bool dimmed() const { return dimmed_; }
+  // A red frame around the picture while a polyp is in view (debounced by the caller).
+  void set_alert(bool on);
+  bool alert() const { return alert_; }
   // A short message at the bottom that fades after `ms`.
   void show_toast(const QString& text, int ms = 2500);
   QString toast() const { return toast_; }
@@ -62,6 +65,7 @@ class VideoView : public QWidget {
   bool banner_warning_ = true;
   bool recording_ = false;
   bool dimmed_ = false;
+  bool alert_ = false;
   QElapsedTimer record_clock_;
   QTimer toast_timer_, record_tick_;
   Hud* hud_ = nullptr;

@@ -1,0 +1,244 @@
+// The Live / Review tab with real video: a tiny H.264 clip made by GStreamer (videotestsrc -> mp4),
+// played through core::LiveSession into the window; transport (pause, seek, step, end of file); a
+// real checkpoint of a tiny ANN model loaded in the background (loading -> warming up -> running)
+// with the overlay composed over the frames; and the error states (missing file, bad checkpoint).
+#include <QDir>
+#include <QImage>
+#include <QLabel>
+#include <QProcess>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "model/checkpoint.h"
+#include "model/presets.h"
+#include "model/segmentor.h"
+#include "ui/hud.h"
+#include "ui/live_tab.h"
+#include "ui/main_window.h"
+#include "ui/settings.h"
+#include "ui/timeline_slider.h"
+#include "ui/transport_bar.h"
+#include "ui/video_view.h"
+
+using namespace pl::ui;
+using pl::core::SourceState;
+
+namespace {
+
+bool wait_until(const std::function<bool()>& cond, int timeout_ms) {
+  QElapsedTimer t;
+  t.start();
+  while (!cond()) {
+    if (t.elapsed() > timeout_ms) return false;
+    QTest::qWait(10);
+  }
+  return true;
+}
+
+}  // namespace
+
+class TestLiveTab : public QObject {
+  Q_OBJECT
+
+  QTemporaryDir tmp_;
+  QString clip_, checkpoint_;
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(tmp_.isValid());
+    // 45 frames of 160x120 at 30 fps: 1.5 s.
+    clip_ = QDir(tmp_.path()).filePath("clip.mp4");
+    QProcess gst;
+    gst.start("gst-launch-1.0", {"-q", "videotestsrc", "num-buffers=45", "pattern=ball", "!",
+                                 "video/x-raw,width=160,height=120,framerate=30/1", "!", "x264enc",
+                                 "speed-preset=ultrafast", "key-int-max=5", "!", "mp4mux", "!", "filesink",
+                                 "location=" + clip_});
+    QVERIFY(gst.waitForFinished(60000));
+    QVERIFY2(gst.exitCode() == 0 && QFileInfo(clip_).size() > 0, gst.readAllStandardError().constData());
+
+    // A tiny ANN (ResNet-18 D8, narrow head, 64x64 input), randomly initialised: real inference,
+    // meaningless masks, a few milliseconds per frame.
+    auto options = pl::model::preset("ann-r18-live");
+    options.channels = 16;
+    options.project_channels = 8;
+    options.aux_channels = 8;
+    options.input_h = options.input_w = 64;
+    pl::model::AnnSegmentor model(options);
+    checkpoint_ = QDir(tmp_.path()).filePath("tiny.pt");
+    pl::model::save_checkpoint(checkpoint_.toStdString(), model, {});
+  }
+
+  void init() { QSettings("PolypLens", "PolypLens").clear(); }
+
+  void plays_a_clip_with_transport() {
+    MainWindow w;
+    w.resize(900, 600);
+    w.show();
+    LiveTab* live = w.live_tab();
+    QSignalSpy shown(live, &LiveTab::frame_shown);
+    w.open_path(clip_);
+    QVERIFY2(wait_until([&] { return live->view()->has_frame(); }, 20000), qPrintable(live->view()->banner()));
+    QCOMPARE(live->view()->frame().size(), QSize(160, 120));
+    QVERIFY(live->transport()->isVisible());
+    QVERIFY(std::abs(live->transport()->frame_count() - 45) <= 1);
+    QCOMPARE(live->transport()->fps(), 30.0);
+    QVERIFY(w.findChildren<QLabel*>().size() > 0);
+    const QString status = w.statusBar()->findChildren<QLabel*>().first()->text();
+    QVERIFY2(status.contains("clip.mp4") && status.contains("160×120"), qPrintable(status));
+    // No model: the HUD says how to get one, and the frame is shown as decoded.
+    QVERIFY(live->hud()->lines().join('\n').contains("no model loaded"));
+
+    // Pause, seek, step: the frame on screen follows.
+    QVERIFY(wait_until([&] { return live->playing(); }, 10000));
+    live->play_pause();
+    QVERIFY(wait_until([&] { return live->source_state() == SourceState::Paused; }, 10000));
+    live->seek(20);
+    QVERIFY2(wait_until([&] { return live->current_frame() == 20; }, 10000),
+             qPrintable(QString::number(live->current_frame())));
+    QVERIFY(live->transport()->time_text().contains("frame 20"));
+    live->step(+1);
+    QVERIFY(wait_until([&] { return live->current_frame() == 21; }, 10000));
+    live->step(-1);
+    QVERIFY(wait_until([&] { return live->current_frame() == 20; }, 10000));
+
+    // Detections on the timeline (as masks would record them): N jumps to the next one, the seek bar
+    // strip shows it.
+    auto track = live->detections();
+    for (int f = 0; f < 30; ++f) track->record(f, 0.0);
+    for (int f = 30; f <= 36; ++f) track->record(f, 0.05);
+    live->next_detection();
+    QVERIFY(wait_until([&] { return live->current_frame() == 30; }, 10000));
+    QVERIFY(wait_until([&] {
+      for (const auto& m : live->transport()->slider()->marks()) {
+        if (m.state == TimelineMark::State::Detected) return true;
+      }
+      return false;
+    }, 5000));
+    live->previous_detection();  // none before frame 30: stays, says so
+    QTest::qWait(100);
+    QCOMPARE(live->current_frame(), int64_t(30));
+    QVERIFY(live->view()->toast().contains("No earlier detection"));
+
+    // Play to the end: the banner says so and Space starts again from the top.
+    live->play_pause();
+    QVERIFY(wait_until([&] { return live->source_state() == SourceState::EndOfStream; }, 20000));
+    QVERIFY(live->view()->banner().contains("End of file"));
+    QVERIFY(shown.count() >= 20);
+    live->play_pause();
+    QVERIFY(wait_until([&] { return live->playing() && live->current_frame() < 20; }, 10000));
+  }
+
+  void loads_a_model_and_draws_the_overlay() {
+    MainWindow w;
+    w.show();
+    LiveTab* live = w.live_tab();
+    w.open_path(clip_);
+    QVERIFY(wait_until([&] { return live->view()->has_frame(); }, 20000));
+    live->play_pause();  // pause: the mask then belongs to the frame on screen
+    QVERIFY(wait_until([&] { return live->source_state() == SourceState::Paused; }, 10000));
+
+    w.open_path(checkpoint_);  // a .pt goes to the model
+    QCOMPARE(live->model_status(), ModelStatus::kLoading);
+    QVERIFY(live->hud()->lines().join('\n').contains("loading"));
+    QVERIFY2(wait_until([&] { return live->model_status() == ModelStatus::kRunning; }, 60000),
+             qPrintable(live->hud()->lines().join(" | ")));
+    QVERIFY(live->model_summary().contains("tiny.pt"));
+    const int64_t paused_at = live->current_frame();
+    QVERIFY(live->hud()->lines().join('\n').contains("this frame"));  // the mask of the paused frame
+    QVERIFY(!live->hud()->stale());
+    live->seek(paused_at + 10);
+    QVERIFY(wait_until([&] { return live->current_frame() == paused_at + 10 &&
+                                    live->hud()->lines().join('\n').contains("this frame"); }, 30000));
+    const QString status = w.statusBar()->findChildren<QLabel*>().last()->text();
+    QVERIFY2(status.contains("tiny.pt"), qPrintable(status));
+    QVERIFY(!live->hud()->lines().join('\n').contains("warming"));
+
+    // Fill blends every pixel (polyp red or background green): the picture differs from the frame;
+    // with the overlay off it is the decoded frame again.
+    live->set_overlay_mode("fill");
+    const QImage filled = live->view()->frame().convertToFormat(QImage::Format_RGB888);
+    live->set_overlay_mode("off");
+    const QImage plain = live->view()->frame().convertToFormat(QImage::Format_RGB888);
+    QCOMPARE(filled.size(), plain.size());
+    QVERIFY(filled != plain);
+    live->set_overlay_mode("outline");
+    QVERIFY(live->view()->frame().convertToFormat(QImage::Format_RGB888) != filled);
+
+    // S: frame, mask, overlay and sidecar in the snapshot folder.
+    const QString snaps = QDir(tmp_.path()).filePath("snaps");
+    live->set_snapshot_folder(snaps);
+    QSignalSpy written(live, &LiveTab::snapshot_written);
+    live->snapshot();
+    QVERIFY(written.wait(10000));
+    QCOMPARE(written.first().at(0).toString(), snaps);
+    const QStringList files = QDir(snaps).entryList(QDir::Files);
+    QVERIFY2(files.filter("_frame.png").size() == 1 && files.filter("_mask.png").size() == 1 &&
+                 files.filter("_overlay.png").size() == 1 && files.filter(".json").size() == 1,
+             qPrintable(files.join(", ")));
+    QVERIFY(live->view()->toast().contains("Snapshot saved"));
+
+    // R: the annotated view to an MP4, red dot while recording.
+    const QString recs = QDir(tmp_.path()).filePath("recs");
+    pl::ui::Settings().set_last_folder("recordings", recs);
+    live->toggle_recording();
+    QVERIFY(live->recording());
+    QVERIFY(live->view()->recording());
+    live->play_pause();
+    QTest::qWait(500);
+    live->toggle_recording();
+    QVERIFY(!live->recording());
+    QVERIFY(wait_until([&] { return live->view()->toast().contains("Recording saved"); }, 20000));
+    const QStringList mp4 = QDir(recs).entryList({"*.mp4"}, QDir::Files);
+    QCOMPARE(mp4.size(), 1);
+    QVERIFY(QFileInfo(QDir(recs).filePath(mp4.first())).size() > 1000);
+
+    // The background detection pass segments the whole file with its own model instance.
+    QSignalSpy scanned(live, &LiveTab::scan_finished);
+    QVERIFY(live->scan_detections());
+    QVERIFY(live->scanning());
+    QVERIFY(scanned.wait(60000));
+    QCOMPARE(scanned.first().at(0).toBool(), true);
+    QVERIFY2(live->detections()->known_frames() >= 20,
+             qPrintable(QString::number(live->detections()->known_frames())));
+  }
+
+  void errors_are_named_on_screen() {
+    MainWindow w;
+    w.show();
+    LiveTab* live = w.live_tab();
+    w.open_path(QDir(tmp_.path()).filePath("missing.mp4"));
+    QVERIFY2(wait_until([&] { return live->source_state() == SourceState::Failed; }, 20000),
+             qPrintable(live->view()->banner()));
+    QVERIFY2(live->view()->banner().contains("missing.mp4"), qPrintable(live->view()->banner()));
+
+    const QString bogus = QDir(tmp_.path()).filePath("bogus.pt");
+    QFile f(bogus);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("not a checkpoint");
+    f.close();
+    w.open_path(bogus);
+    QVERIFY(wait_until([&] { return live->model_status() == ModelStatus::kFailed; }, 20000));
+    QVERIFY(live->hud()->warning());
+    QVERIFY(live->hud()->lines().join('\n').contains("model failed"));
+    QVERIFY(live->view()->toast().contains("bogus.pt"));
+  }
+
+  void the_test_pattern_is_live_without_transport() {
+    MainWindow w;
+    w.show();
+    LiveTab* live = w.live_tab();
+    w.open_path("test:ball");
+    QVERIFY(wait_until([&] { return live->view()->has_frame(); }, 20000));
+    QVERIFY(!live->transport()->isVisible());
+    QVERIFY(wait_until([&] { return live->hud()->state().capture_fps > 5; }, 10000));
+    live->close_source();
+    QVERIFY(!live->view()->has_frame());
+  }
+};
+
+QTEST_MAIN(TestLiveTab)
+#include "test_live_tab.moc"
