@@ -135,17 +135,17 @@ void Mp4Writer::write(const cv::Mat& bgr) {
   if (!d.pipeline) d.start(bgr.size());
   cv::Mat frame;
   if (bgr.size() == d.size) {
-    frame = bgr.isContinuous() ? bgr : bgr.clone();
+    frame = bgr.isContinuous() ? bgr : bgr.clone();  // continuous: one fill below
   } else if (bgr.cols + (bgr.cols & 1) == d.size.width && bgr.rows + (bgr.rows & 1) == d.size.height) {
     cv::copyMakeBorder(bgr, frame, 0, d.size.height - bgr.rows, 0, d.size.width - bgr.cols, cv::BORDER_REPLICATE);
   } else {
     cv::resize(bgr, frame, d.size, 0, 0, cv::INTER_AREA);
   }
-  // Zero copy: the buffer keeps a reference to the Mat's pixels until the encoder is done with them.
-  auto* keep = new cv::Mat(frame);
-  GstBuffer* buf = gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, keep->data, keep->total() * keep->elemSize(), 0,
-                                               keep->total() * keep->elemSize(), keep,
-                                               [](gpointer p) { delete static_cast<cv::Mat*>(p); });
+  // Copied, not wrapped: the encoder reads frames later (look-ahead), and callers reuse their buffers
+  // (compose_overlay_into), so sharing the caller's pixels would encode whatever is there by then.
+  const gsize bytes = frame.total() * frame.elemSize();
+  GstBuffer* buf = gst_buffer_new_allocate(nullptr, bytes, nullptr);
+  gst_buffer_fill(buf, 0, frame.data, bytes);
   const double frame_ns = 1e9 / d.options.fps;
   GST_BUFFER_PTS(buf) = static_cast<GstClockTime>(std::llround(d.frames * frame_ns));
   GST_BUFFER_DURATION(buf) = static_cast<GstClockTime>(std::llround((d.frames + 1) * frame_ns)) - GST_BUFFER_PTS(buf);

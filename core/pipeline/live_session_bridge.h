@@ -1,0 +1,37 @@
+#pragma once
+// LiveSessionBridge: LiveSession's callbacks as Qt signals, for the Live/Review tab.
+//
+// Threading model: the bridge is a QObject living on the GUI thread. It installs the session's
+// callbacks (call it before LiveSession::set_source) and emits its signals from the session's
+// threads; Qt delivers them to receivers on the GUI thread as queued calls (AutoConnection across
+// threads). updateReady() is coalesced by the session: at most one is in flight until the GUI calls
+// LiveSession::take_update(), so the GUI's event queue stays bounded whatever the frame rate.
+//
+// Typical use:
+//   auto* bridge = new LiveSessionBridge(session, this);
+//   connect(bridge, &LiveSessionBridge::updateReady, this, [this] { show(session.take_update()); });
+//   session.set_source(make_frame_source(path));
+#include <QObject>
+#include <QString>
+
+#include "core/pipeline/live_session.h"
+
+namespace pl::core {
+
+class LiveSessionBridge : public QObject {
+  Q_OBJECT
+ public:
+  explicit LiveSessionBridge(LiveSession& session, QObject* parent = nullptr);
+
+ Q_SIGNALS:
+  void updateReady();  // a new frame and/or mask: call session.take_update()
+  // state: SourceState as int; description: SourceInfo::description
+  void stateChanged(int state, const QString& stateName, const QString& description);
+  // category: VideoErrorCategory as int; transient: a reconnect follows (live sources)
+  void errorOccurred(int category, const QString& categoryName, const QString& message, bool transient);
+  void reconnecting(int attempt, int delayMs, const QString& reason);  // "reconnecting in 2 s…"
+  void maskReady(qint64 frameIndex, qint64 ptsNs, double polypAreaPercent);  // e.g. detection timeline
+  void inferenceFailed(const QString& message);
+};
+
+}  // namespace pl::core

@@ -1,0 +1,34 @@
+#pragma once
+// PredictorSegmenter: the trained model (core::inference::Predictor) behind the FrameSegmenter
+// interface that InferenceWorker, LiveSession and annotate_video() call. No torch in this header.
+//
+// Threading model: may be built on a loader thread (loading takes seconds); afterwards one thread at
+// a time calls segment() (the inference worker). LibTorch's intra-op thread count is per calling
+// thread, so it is applied again on the first segment() call of the using thread.
+#include <memory>
+#include <string>
+
+#include "core/inference/predictor.h"
+#include "core/pipeline/frame_segmenter.h"
+
+namespace pl::core {
+
+class PredictorSegmenter : public FrameSegmenter {
+ public:
+  // Loads a checkpoint. Throws what Predictor throws (missing/corrupt file, CUDA asked for but absent).
+  PredictorSegmenter(const std::string& checkpoint, const inference::PredictorOptions& options = {});
+  // Wraps a Predictor someone else owns (e.g. shared with a review job); `threads` as in the options.
+  explicit PredictorSegmenter(std::shared_ptr<inference::Predictor> predictor, int threads = 0);
+
+  SegmentResult segment(const cv::Mat& bgr) override;
+  // "<preset> (<checkpoint file>) on <device>, <H>x<W> input"
+  std::string describe() const override;
+  const inference::PredictorInfo& info() const;
+
+ private:
+  std::shared_ptr<inference::Predictor> predictor_;
+  int threads_ = 0;
+  bool threads_applied_ = false;  // using thread only
+};
+
+}  // namespace pl::core
