@@ -1,6 +1,11 @@
 // The main window's structure (tabs, menus), overlay cycling with O, the HUD's states, the detection
 // timeline and the remembered settings. Offscreen, no video or model needed.
 #include <QAction>
+#include <QApplication>
+#include <QDir>
+#include <QMimeData>
+#include <QStatusBar>
+#include <QTemporaryDir>
 #include <QMenu>
 #include <QMenuBar>
 #include <QSettings>
@@ -14,6 +19,7 @@
 #include "ui/main_window.h"
 #include "ui/settings.h"
 #include "ui/transport_bar.h"
+#include "ui/video_view.h"
 
 using namespace pl::ui;
 
@@ -180,6 +186,41 @@ class TestMainWindow : public QObject {
     QCOMPARE(r.size(), Settings::kMaxRecent);
     QCOMPARE(r.first(), QStringLiteral("/v/5.mp4"));
     QCOMPARE(r.count("/v/5.mp4"), 1);
+  }
+
+  void full_screen_shows_only_the_video() {
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.tabs()->setCurrentIndex(1);
+    w.set_full_screen(true);
+    QVERIFY(!w.menuBar()->isVisible());
+    QVERIFY(!w.statusBar()->isVisible());
+    QCOMPARE(w.tabs()->currentWidget(), static_cast<QWidget*>(w.live_tab()));
+    w.set_full_screen(false);
+    QVERIFY(w.menuBar()->isVisible());
+    QVERIFY(w.statusBar()->isVisible());
+  }
+
+  void dropping_a_checkpoint_loads_it() {
+    MainWindow w;
+    w.show();
+    QTemporaryDir tmp;
+    const QString bogus = QDir(tmp.path()).filePath("dropped.pt");
+    QFile f(bogus);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("x");
+    f.close();
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(bogus)});
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &drop);
+    // It went to the model (and, not being a checkpoint, fails with the file named).
+    QVERIFY(QTest::qWaitFor([&] { return w.live_tab()->model_status() == ModelStatus::kFailed; }, 20000));
+    QVERIFY(w.live_tab()->view()->toast().contains("dropped.pt"));
   }
 
   void checkpoints_are_told_from_videos() {

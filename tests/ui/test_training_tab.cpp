@@ -2,7 +2,11 @@
 // data set summary), then start -> progress (charts, progress bar, log) -> cancel -> resumable
 // last.pt -> resume -> stop_and_wait. The trainer really runs (ann-r18-live at 64x64, a handful of
 // iterations), on its own thread, while the GUI thread keeps processing events.
+#include <QApplication>
 #include <QComboBox>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTabWidget>
 #include <QDir>
 #include <QSettings>
 #include <QSignalSpy>
@@ -14,6 +18,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/train/progress.h"
+#include "ui/hud.h"
+#include "ui/live_tab.h"
+#include "ui/main_window.h"
 #include "ui/settings.h"
 #include "ui/training_charts.h"
 #include "ui/training_form.h"
@@ -153,6 +160,61 @@ class TestTrainingTab : public QObject {
     QVERIFY(!tab.is_running());
     QCOMPARE(finished.count(), 1);
     QCOMPARE(finished.takeFirst().at(0).toInt(), static_cast<int>(TrainPhase::Cancelled));
+  }
+
+  // Closing the window during training asks first; "Yes" stops the run with a resumable last.pt,
+  // and "Use in Live tab" hands that checkpoint to the Live tab.
+  void closing_during_training_asks_and_leaves_a_resumable_checkpoint() {
+    QTemporaryDir tmp;
+    const QString data = QDir(tmp.path()).filePath("data"), out = QDir(tmp.path()).filePath("run");
+    make_dataset(data, 6);
+    MainWindow w;
+    w.show();
+    TrainingTab* tab = w.training_tab();
+    auto cfg = tab->form()->config();
+    cfg.data_root = data.toStdString();
+    cfg.split = "random90";
+    cfg.preset = "ann-r18-live";
+    cfg.crop_h = cfg.crop_w = 64;
+    cfg.batch = 2;
+    cfg.epochs = 1000;
+    cfg.val_every = 0;
+    cfg.threads = 1;
+    cfg.device = "cpu";
+    cfg.out_dir = out.toStdString();
+    tab->form()->set_config(cfg);
+    QVERIFY(tab->start());
+    QVERIFY(wait_until([&] { return tab->last_progress().iteration >= 2; }, 120000));
+
+    // First answer "No": the window stays and training goes on.
+    QString asked;
+    auto answer = [&](QMessageBox::StandardButton button) {
+      QTimer::singleShot(50, [&asked, button] {
+        auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+        if (!box) return;
+        asked = box->text();
+        box->button(button)->click();
+      });
+    };
+    answer(QMessageBox::No);
+    QVERIFY(!w.close());
+    QVERIFY(asked.contains("resumable"));
+    QVERIFY(tab->is_running());
+    answer(QMessageBox::Yes);
+    QVERIFY(w.close());
+    QVERIFY(!tab->is_running());
+    QVERIFY(QFileInfo::exists(QDir(out).filePath("last.pt")));
+
+    QPushButton* use = nullptr;
+    for (QPushButton* b : tab->findChildren<QPushButton*>()) {
+      if (b->text() == "Use in Live tab") use = b;
+    }
+    QVERIFY(use && use->isEnabled());
+    use->click();
+    QCOMPARE(w.tabs()->currentWidget(), static_cast<QWidget*>(w.live_tab()));
+    QVERIFY(wait_until([&] { return w.live_tab()->model_status() != ModelStatus::kLoading; }, 60000));
+    QCOMPARE(w.live_tab()->model_status(), ModelStatus::kWarmingUp);  // loaded; no video, so no mask yet
+    QVERIFY(w.live_tab()->model_summary().contains("last.pt"));
   }
 };
 
