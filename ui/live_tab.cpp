@@ -170,6 +170,10 @@ void LiveTab::open_source(const QString& spec) {
     view_->set_banner(tr("Cannot open '%1': %2").arg(spec, q(e.what())));
     return;
   }
+  open_frame_source(std::move(source), spec);
+}
+
+void LiveTab::open_frame_source(std::unique_ptr<core::FrameSource> source, const QString& spec) {
   source_spec_ = spec;
   source_bar_->set_current(spec);
   source_info_ = {};

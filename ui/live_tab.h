@@ -49,6 +49,8 @@ class LiveTab : public QWidget {
   // A file path, a URI (rtsp://, http://, file://), a device (/dev/video0) or "test:<pattern>".
   // Opens in the background and starts playing; problems show as a banner on the video.
   void open_source(const QString& spec);
+  // The same with a source built elsewhere (tests, embedders); `spec` names it in the UI.
+  void open_frame_source(std::unique_ptr<core::FrameSource> source, const QString& spec);
   void close_source();
   bool has_source() const;
   QString source_description() const;  // for the status bar

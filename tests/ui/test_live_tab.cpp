@@ -12,6 +12,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "core/video/fake_frame_source.h"
 #include "model/checkpoint.h"
 #include "model/presets.h"
 #include "model/segmentor.h"
@@ -225,6 +226,23 @@ class TestLiveTab : public QObject {
     QVERIFY(live->hud()->warning());
     QVERIFY(live->hud()->lines().join('\n').contains("model failed"));
     QVERIFY(live->view()->toast().contains("bogus.pt"));
+  }
+
+  // A live source that is lost must not leave a frozen picture that looks live.
+  void a_lost_source_greys_the_picture_and_says_so() {
+    MainWindow w;
+    w.show();
+    LiveTab* live = w.live_tab();
+    pl::core::FakeSourceOptions o;
+    o.fail_after_frames = 15;
+    o.failure = {pl::core::VideoErrorCategory::DeviceLost, "The camera 'fake0' was disconnected.", "", false};
+    live->open_frame_source(std::make_unique<pl::core::FakeFrameSource>(o), "fake0");
+    QVERIFY(wait_until([&] { return live->view()->has_frame(); }, 10000));
+    QVERIFY(!live->view()->dimmed());
+    QVERIFY(wait_until([&] { return live->source_state() == SourceState::Failed; }, 10000));
+    QVERIFY(live->view()->dimmed());
+    QVERIFY2(live->view()->banner().contains("disconnected") && live->view()->banner().contains("cable"),
+             qPrintable(live->view()->banner()));
   }
 
   void the_test_pattern_is_live_without_transport() {
