@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/data/decode.h"
+#include "core/data/intraop.h"
 #include "core/log/log.h"
 
 namespace pl::core::data {
@@ -62,7 +63,7 @@ std::vector<Sample> load_samples(const std::vector<SamplePair>& pairs, const Loa
 
   auto worker = [&] {
     // One intra-op thread per decoder: the workers themselves are the parallelism.
-    at::set_num_threads(1);
+    use_one_intraop_thread_here();
     for (int i = next++; i < n; i = next++) {
       try {
         slots[static_cast<size_t>(i)] = load_sample(pairs[static_cast<size_t>(i)], options.long_side);

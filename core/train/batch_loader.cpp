@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include "core/data/intraop.h"
 #include "core/data/rng.h"
 
 namespace pl::core::train {
@@ -59,7 +60,7 @@ BatchLoader::~BatchLoader() {
 }
 
 void BatchLoader::produce() {
-  at::set_num_threads(1);
+  data::use_one_intraop_thread_here();
   try {
     while (true) {
       {
