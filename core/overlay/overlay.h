@@ -3,9 +3,10 @@
 //
 // Modes
 //   Fill    every pixel is blended with its class colour, like mmsegmentation's show_result and the
-//           paper's Figure 12: out = round(img * (1 - alpha) + colour * alpha), polyp red, background
-//           green. Rounding is half away from zero on the exact value, so results are reproducible to
-//           the pixel.
+//           paper's Figure 12: out = img * (1 - alpha) + colour * alpha, polyp red, background green.
+//           Fixed point, so results are reproducible to the pixel on every machine: with
+//           a = round(alpha * 256), out = (img * (256 - a) + colour * a + 128) >> 8 (for alphas that
+//           are multiples of 1/256 this is the exact value rounded half up).
 //   Outline the polyp contours drawn in the polyp colour (alpha-blended the same way), rest untouched.
 //   Off     a copy of the frame.
 #include <string>

@@ -30,6 +30,7 @@ StageStats summarize(std::vector<double> v) {
   s.mean_ms = std::accumulate(v.begin(), v.end(), 0.0) / v.size();
   s.median_ms = v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]);
   s.p95_ms = v[std::min(v.size() - 1, static_cast<size_t>(std::ceil(0.95 * v.size())) - 1)];
+  s.min_ms = v.front();
   s.max_ms = v.back();
   return s;
 }
@@ -48,10 +49,11 @@ std::string LatencyReport::to_text() const {
   std::snprintf(line, sizeof line, "per-stage latency at %dx%d (%s)\n", size.width, size.height,
                 segmenter.empty() ? "no model" : segmenter.c_str());
   out += line;
-  out += "  stage                median     p95      max   (ms)\n";
+  out += "  stage                   min   median      p95      max   (ms)\n";
   auto row = [&](const char* name, const StageStats& s) {
     if (s.samples == 0) return;
-    std::snprintf(line, sizeof line, "  %-18s %8.3f %8.3f %8.3f   n=%d\n", name, s.median_ms, s.p95_ms, s.max_ms, s.samples);
+    std::snprintf(line, sizeof line, "  %-18s %8.3f %8.3f %8.3f %8.3f   n=%d\n", name, s.min_ms, s.median_ms, s.p95_ms,
+                  s.max_ms, s.samples);
     out += line;
   };
   row("decode+convert", decode);

@@ -18,7 +18,7 @@ namespace pl::core {
 
 struct StageStats {
   int samples = 0;
-  double mean_ms = 0.0, median_ms = 0.0, p95_ms = 0.0, max_ms = 0.0;
+  double min_ms = 0.0, mean_ms = 0.0, median_ms = 0.0, p95_ms = 0.0, max_ms = 0.0;
 };
 
 struct LatencyReport {
