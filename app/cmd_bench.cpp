@@ -1,13 +1,165 @@
-// Placeholder until the 'bench' command lands; says so plainly and fails.
+// polyplens bench [model|pipeline|train|all]: timings with their peers side by side (core/bench/),
+// as tables on stdout and, with --json, one JSON file holding every figure.
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
+#include <thread>
+#include <tuple>
+
+#include <QJsonObject>
 
 #include "app/commands.h"
+#include "core/bench/environment.h"
+#include "core/bench/json_util.h"
+#include "core/bench/model_bench.h"
+#include "core/bench/pipeline_bench.h"
+#include "core/bench/train_bench.h"
 
 namespace pl::app {
+namespace {
 
-int cmd_bench(const Argv&) {
-  std::cerr << "polyplens bench: not implemented in this build yet\n";
-  return 1;
+namespace bench = pl::core::bench;
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::pair<int, int> parse_size(const std::string& option, const std::string& v) {
+  int a = 0, b = 0;
+  char x = 0, extra = 0;
+  if (std::sscanf(v.c_str(), "%d%c%d%c", &a, &x, &b, &extra) != 3 || (x != 'x' && x != 'X') || a < 32 || b < 32)
+    throw UsageError("--" + option + " expects HxW with both sides >= 32, got '" + v + "'");
+  return {a, b};
+}
+
+void progress(const std::string& line) { std::cerr << "bench: " << line << std::endl; }
+
+}  // namespace
+
+int cmd_bench(const Argv& argv) {
+  Args a("bench",
+         "Benchmarks with their peers side by side, in one run. SUITE is model (forward latency per preset, "
+         "dtype and inference option, beside Python eager torchvision models on the same LibTorch and the "
+         "machine's matmul floor), pipeline (per-stage latency at 1080p, video delay, mask age under a "
+         "live-rate source), train (images/s per preset and crop beside the forward-only cost) or all. "
+         "Run on a quiet machine: other load slows every figure.");
+  a.positional("SUITE", "model | pipeline | train | all (default: all)")
+      .flag("quick", "few runs and fewer variants (a smoke test, or a first look)")
+      .option("json", "also write every figure to this JSON file")
+      .option("threads", "intra-op threads for us and the Python peers (0 = all hardware threads)", "0")
+      .option("size", "model input HxW for the model and pipeline suites, crop for train (default: each preset's)")
+      .option("presets", "comma-separated presets (model/train: all listed; pipeline: the first)",
+              "ann-r50,ann-r18-live")
+      .option("dtypes", "model suite dtypes: fp32, bf16 (cast weights), bf16-autocast (default: all three)")
+      .option("runs", "measured runs per figure (default: 10, quick: 3)")
+      .option("warmup", "unmeasured runs before each figure (default: 2, quick: 1)")
+      .option("python", "Python with torch + torchvision for the peers", "/usr/bin/python3")
+      .flag("no-peers", "skip the Python peers")
+      .option("batch", "train suite batch (default: 2 for ResNet-50/101 presets, 8 otherwise)", "0")
+      .option("frame", "pipeline frame size WxH", "1920x1080")
+      .option("live-seconds", "pipeline live run length (default: 10, quick: 3; 0 skips it)")
+      .option("device", "cpu or cuda", "cpu");
+  if (!a.parse(argv)) return 0;
+
+  const std::string suite = a.positionals().empty() ? "all" : a.positionals()[0];
+  if (suite != "model" && suite != "pipeline" && suite != "train" && suite != "all")
+    throw UsageError("unknown suite '" + suite + "' (valid: model, pipeline, train, all)");
+  const bool quick = a.has("quick");
+  int threads = a.get_int("threads");
+  if (threads < 0) throw UsageError("--threads must be >= 0, got " + std::to_string(threads));
+  if (threads == 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
+  int h = 0, w = 0;
+  if (a.has("size")) std::tie(h, w) = parse_size("size", a.get("size"));
+  const auto presets = split_list(a.get("presets"));
+  if (presets.empty()) throw UsageError("--presets needs at least one preset name");
+  bench::TimingOptions timing;
+  timing.warmup = a.has("warmup") ? a.get_int("warmup") : (quick ? 1 : 2);
+  timing.runs = a.has("runs") ? a.get_int("runs") : (quick ? 3 : 10);
+  timing.max_seconds = quick ? 20 : 120;
+  try {
+    timing.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  const std::string device = a.get("device");
+  if (device != "cpu" && device != "cuda") throw UsageError("--device must be cpu or cuda, got '" + device + "'");
+
+  auto env = bench::Environment::capture();
+  std::cout << "PolypLens " POLYPLENS_VERSION " bench (" << (quick ? "quick" : "full") << "): " << env.line() << "\n\n";
+  QJsonObject suites;
+
+  if (suite == "model" || suite == "all") {
+    bench::ModelBenchOptions o;
+    o.presets = presets;
+    o.height = h;
+    o.width = w;
+    if (a.has("dtypes")) o.dtypes = split_list(a.get("dtypes"));
+    if (quick) {  // the plain model and everything on, per dtype
+      for (const auto& d : o.dtypes) {
+        o.variants.push_back({d, false, false});
+        o.variants.push_back({d, true, true});
+      }
+      o.matmul_n = 1024;
+    }
+    o.device = device;
+    o.threads = threads;
+    o.timing = timing;
+    o.peers = !a.has("no-peers");
+    o.python = a.get("python");
+    o.progress = progress;
+    const auto r = bench::run_model_bench(o);
+    std::cout << bench::to_table(r, timing) << "\n";
+    suites["model"] = bench::to_json(r);
+  }
+  if (suite == "pipeline" || suite == "all") {
+    bench::PipelineBenchOptions o;
+    o.preset = a.has("presets") ? presets.front() : "ann-r18-live";
+    o.model_h = h;
+    o.model_w = w;
+    const auto [fw, fh] = parse_size("frame", a.get("frame"));
+    o.frame_w = fw;
+    o.frame_h = fh;
+    o.frames = quick ? 20 : 60;
+    o.timing = quick ? bench::TimingOptions{1, 5, 20} : bench::TimingOptions{3, 30, 60};
+    o.live_seconds = a.has("live-seconds") ? a.get_double("live-seconds") : (quick ? 3 : 10);
+    o.device = device;
+    o.threads = threads;
+    o.progress = progress;
+    const auto r = bench::run_pipeline_bench(o);
+    std::cout << bench::to_table(r) << "\n";
+    suites["pipeline"] = bench::to_json(r);
+  }
+  if (suite == "train" || suite == "all") {
+    bench::TrainBenchOptions o;
+    o.cases.clear();
+    for (const auto& p : presets) o.cases.push_back({p, h, w, a.get_int("batch")});
+    o.device = device;
+    o.threads = threads;
+    o.timing = bench::TimingOptions{1, quick ? 2 : 3, quick ? 60.0 : 300.0};
+    o.progress = progress;
+    const auto r = bench::run_train_bench(o);
+    std::cout << bench::to_table(r, o.timing) << "\n";
+    suites["train"] = bench::to_json(r);
+  }
+
+  env.finish();
+  std::cout << "machine: " << env.line() << "\n";
+  if (a.has("json")) {
+    QJsonObject root{{"polyplens", POLYPLENS_VERSION}, {"quick", quick}, {"threads", threads},
+                     {"environment", env.json()}, {"suites", suites}};
+    std::ofstream out(a.get("json"));
+    out << bench::json_text(root);
+    if (!out) throw std::runtime_error("cannot write '" + a.get("json") + "'");
+    std::cout << "wrote " << a.get("json") << "\n";
+  }
+  return 0;
 }
 
 }  // namespace pl::app

@@ -11,6 +11,7 @@ void add_stats(QJsonObject& o, const Stats& s) {
   o["min_ms"] = s.min_ms;
   o["max_ms"] = s.max_ms;
   o["mean_ms"] = s.mean_ms;
+  if (s.cpu_median_ms > 0) o["cpu_median_ms"] = s.cpu_median_ms;
 }
 
 QJsonObject to_json(const Stats& s) {

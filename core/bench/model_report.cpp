@@ -1,5 +1,6 @@
 // Table and JSON for the model suite.
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 #include <QJsonArray>
@@ -27,7 +28,8 @@ std::string peer_name(const std::string& model) {
 std::string peer_dtype(const PeerResult& p) { return p.dtype == "bf16" ? "bf16-autocast" : p.dtype; }
 
 std::vector<std::string> timing_cells(const Stats& s) {
-  return {format_ms(s.median_ms), format_ms(s.p90_ms), fixed(s.median_ms > 0 ? 1000.0 / s.median_ms : -1, 2)};
+  return {format_ms(s.median_ms), format_ms(s.p90_ms), fixed(s.median_ms > 0 ? 1000.0 / s.median_ms : -1, 2),
+          s.cpu_median_ms > 0 ? format_ms(s.cpu_median_ms) : "-"};
 }
 
 }  // namespace
@@ -35,41 +37,46 @@ std::vector<std::string> timing_cells(const Stats& s) {
 std::string to_table(const ModelBenchReport& r, const TimingOptions& timing) {
   std::ostringstream o;
   o << "Model forward latency: " << r.device << ", " << r.threads << " thread(s), LibTorch " << r.torch_version
-    << ", batch 1, median and p90 of up to " << timing.runs << " runs after " << timing.warmup << " warm-up\n";
+    << ", batch 1, median and p90 of up to " << timing.runs << " runs after " << timing.warmup
+    << " warm-up; CPU time = process CPU per run, all threads (load-independent with --threads 1)\n";
   o << "matmul peak (at::mm):";
-  for (const auto& [dtype, p] : r.peaks)
-    o << " " << dtype << " " << fixed(p.gflops, 0) << " GFLOP/s (n=" << p.n << ")";
+  for (const char* dtype : {"fp32", "bf16", "fp16"})
+    if (auto p = r.peaks.find(dtype); p != r.peaks.end())
+      o << " " << dtype << " " << fixed(p->second.gflops, 0) << " GFLOP/s (n=" << p->second.n << ")";
   if (r.device == "cpu") o << (r.native_bf16 ? "; native bf16 (AVX-512 BF16/AMX)" : "; no native bf16 (emulated)");
   o << "\n";
   for (const auto& pr : r.presets) {
     o << "\n" << pr.preset << " at " << pr.height << "x" << pr.width << ": " << fixed(pr.parameters / 1e6, 2)
       << " M parameters, " << giga(double(pr.macs.total()), "GMAC") << " counted (" << giga(pr.macs_analytic, "GMAC")
       << " analytic)\n";
-    Table t({"what", "dtype", ">median", ">p90", ">fps", ">x floor"});
+    Table t({"what", "dtype", ">median", ">p90", ">fps", ">CPU time", ">x floor"});
     const VariantResult* best = nullptr;
     for (const auto& v : pr.variants) {
       const std::string what = "PolypLens " + v.variant.label();
       if (!v.skipped.empty()) {
-        t.add({what, v.variant.dtype, "-", "-", "-", "-"});
+        t.add({what, v.variant.dtype, "-", "-", "-", "-", "-"});
         continue;
       }
       auto cells = timing_cells(v.stats);
-      t.add({what, v.variant.dtype, cells[0], cells[1], cells[2], fixed(v.over_floor() > 0 ? v.over_floor() : -1, 2)});
+      t.add({what, v.variant.dtype, cells[0], cells[1], cells[2], cells[3],
+             fixed(v.over_floor() > 0 ? v.over_floor() : -1, 2)});
       if (!best || v.stats.median_ms < best->stats.median_ms) best = &v;
     }
     if (pr.peers.available) {
       for (const auto& p : pr.peers.results) {
         auto cells = timing_cells(p.stats);
-        t.add({peer_name(p.model), peer_dtype(p), cells[0], cells[1], cells[2], "-"});
+        t.add({peer_name(p.model), peer_dtype(p), cells[0], cells[1], cells[2], cells[3], "-"});
       }
     } else {
-      t.add({"Python peers: unavailable (" + pr.peers.reason + ")", "", "", "", "", ""});
+      t.add({"Python peers: unavailable (" + pr.peers.reason + ")", "", "", "", "", "", ""});
     }
     std::map<std::string, double> floors;
     for (const auto& v : pr.variants)
       if (v.floor_ms > 0) floors[v.variant.dtype == "bf16-autocast" ? "bf16" : v.variant.dtype] = v.floor_ms;
-    for (const auto& [dtype, ms] : floors)
-      t.add({"floor: MACs at the matmul peak", dtype, format_ms(ms), "", fixed(1000.0 / ms, 2), "1.00"});
+    for (const char* dtype : {"fp32", "bf16", "fp16"})
+      if (auto f = floors.find(dtype); f != floors.end())
+        t.add({"floor: MACs at the matmul peak", dtype, format_ms(f->second), "", fixed(1000.0 / f->second, 2), "",
+               "1.00"});
     o << t.str();
     for (const auto& v : pr.variants)
       if (!v.skipped.empty()) o << "  skipped " << v.variant.dtype << " " << v.variant.label() << ": " << v.skipped << "\n";

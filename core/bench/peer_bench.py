@@ -49,10 +49,11 @@ def time_model(torch, model, x, dtype, args):
     with torch.inference_mode():
         for _ in range(args.warmup):
             once()
-        samples, start = [], time.perf_counter()
+        samples, cpu, start = [], [], time.perf_counter()
         for _ in range(args.runs):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             once()
+            cpu.append((time.process_time() - c0) * 1000.0)
             samples.append((time.perf_counter() - t0) * 1000.0)
             if time.perf_counter() - start > args.max_seconds:
                 break
@@ -60,7 +61,8 @@ def time_model(torch, model, x, dtype, args):
     n = len(samples)
     p90 = samples[max(1, -(-9 * n // 10)) - 1]  # nearest rank
     return {"runs": n, "median_ms": statistics.median(samples), "p90_ms": p90,
-            "min_ms": samples[0], "max_ms": samples[-1], "mean_ms": statistics.fmean(samples)}
+            "min_ms": samples[0], "max_ms": samples[-1], "mean_ms": statistics.fmean(samples),
+            "cpu_median_ms": statistics.median(cpu)}
 
 
 def main():

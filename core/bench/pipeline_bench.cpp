@@ -11,6 +11,7 @@
 
 #include <ATen/Parallel.h>
 #include <QTemporaryDir>
+#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
@@ -212,6 +213,11 @@ const StageResult* PipelineBenchReport::find(const std::string& stage) const {
 
 PipelineBenchReport run_pipeline_bench(const PipelineBenchOptions& o) {
   o.validate();
+  // OpenCV's GStreamer backend warns that a freshly muxed clip has no duration to query: noise here.
+  struct QuietOpenCv {
+    cv::utils::logging::LogLevel prev = cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+    ~QuietOpenCv() { cv::utils::logging::setLogLevel(prev); }
+  } quiet;
   if (o.threads > 0) at::set_num_threads(o.threads);
   QTemporaryDir tmp;
   const std::string dir = o.work_dir.empty() ? tmp.path().toStdString() : o.work_dir;

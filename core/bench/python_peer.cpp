@@ -29,6 +29,7 @@ Stats stats_from(const QJsonObject& o) {
   s.min_ms = o.value("min_ms").toDouble();
   s.max_ms = o.value("max_ms").toDouble();
   s.mean_ms = o.value("mean_ms").toDouble();
+  s.cpu_median_ms = o.value("cpu_median_ms").toDouble();  // process CPU time per run, all threads
   return s;
 }
 

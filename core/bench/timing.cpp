@@ -7,6 +7,8 @@
 #include <numeric>
 #include <stdexcept>
 
+#include <time.h>
+
 namespace pl::core::bench {
 
 void TimingOptions::validate() const {
@@ -37,25 +39,35 @@ double now_ms() {
   return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
 }
 
+double process_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
+
 Stats time_runs(const std::function<void()>& fn, const TimingOptions& options) {
   options.validate();
   for (int i = 0; i < options.warmup; ++i) fn();
-  std::vector<double> samples;
+  std::vector<double> samples, cpu;
   const double start = now_ms();
   for (int i = 0; i < options.runs; ++i) {
-    const double t0 = now_ms();
+    const double t0 = now_ms(), c0 = process_cpu_ms();
     fn();
+    cpu.push_back(process_cpu_ms() - c0);
     samples.push_back(now_ms() - t0);
     if (now_ms() - start > options.max_seconds * 1000.0) break;
   }
-  return summarize(std::move(samples));
+  Stats s = summarize(std::move(samples));
+  s.cpu_median_ms = summarize(std::move(cpu)).median_ms;
+  return s;
 }
 
 std::string format_ms(double ms) {
   char buf[32];
   if (ms >= 100) std::snprintf(buf, sizeof buf, "%.0f ms", ms);
   else if (ms >= 10) std::snprintf(buf, sizeof buf, "%.1f ms", ms);
-  else std::snprintf(buf, sizeof buf, "%.2f ms", ms);
+  else if (ms >= 0.1) std::snprintf(buf, sizeof buf, "%.2f ms", ms);
+  else std::snprintf(buf, sizeof buf, "%.3f ms", ms);
   return buf;
 }
 
