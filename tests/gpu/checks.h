@@ -1,0 +1,42 @@
+#pragma once
+// The sections of gpu_check. Each returns its results as JSON and prints a readable summary; each
+// throws on failure (main() records the error and goes on with the next section).
+#include <string>
+
+#include <torch/torch.h>
+
+#include "model/options.h"
+#include "tests/gpu/gpu_common.h"
+
+namespace pl::gpu {
+
+struct CheckContext {
+  bool smoke = false;                       // CPU fallback: tiny preset and sizes, few runs
+  torch::Device device{torch::kCPU};        // cuda:0 when available
+  std::string preset = "ann-r50";
+  int size = 512;                           // square input / crop
+  std::string out_dir;
+};
+
+// CPU fp32 eager logits vs the device in fp32 (TF32 off and on), and fp16/bf16 with BN folding and
+// channels-last: max abs / rel difference and argmax agreement, same weights.
+Json check_parity(const CheckContext& ctx);
+
+// Forward latency and images/s per dtype and batch, eager and (CUDA) graph replay.
+Json check_speed(const CheckContext& ctx, int batch_large);
+
+struct TrainArgs {
+  std::string data_dir;      // tests/gpu/pack_data.sh output (kvasir/)
+  std::string weights;       // torchvision ResNet state dict (dict-pickled) for the backbone, optional
+  int batch = 8;
+  int max_iters = 400;       // poly schedule length
+  double max_seconds = 150;  // stop earlier when the time is up
+  int log_every = 10;
+};
+// A short run of the paper's recipe: images/s, loss curve (also written as loss_curve.csv), val Dice.
+Json check_train(const CheckContext& ctx, const TrainArgs& args);
+
+// What torchvision ImageNet weights are cached on this machine.
+Json check_weights_cache();
+
+}  // namespace pl::gpu

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Packs what the GPU machine needs but cannot get: Kvasir-SEG shrunk for the training check, and
+# stb_image.h (a header-only JPEG/PNG decoder, from Debian's libstb-dev) to read it without OpenCV.
+#
+#   tests/gpu/pack_data.sh [--long-side N] [--quality Q] [DEST]
+#
+# DEST (default: <repo>/gpu-carry, git-ignored) gets:
+#   kvasir/images/<name>.jpg   RGB, long side <= N px (default 384), JPEG quality Q (default 85)
+#   kvasir/masks/<name>.png    8-bit 0/255, same size (resized grey, then > 127 as spec §2.4 says)
+#   kvasir/train.txt, val.txt  the official split, as in the data set
+#   stb/stb_image.h
+# The device tool carries at most 64 MiB in all; the script prints the size and fails above 40 MiB.
+# Data: $POLYPLENS_DATA/kvasir-seg (default ../shared/data relative to the repo).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+long_side=384
+quality=85
+dest="$repo/gpu-carry"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --long-side) long_side="$2"; shift 2 ;;
+    --quality) quality="$2"; shift 2 ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -*) echo "pack_data: unknown option $1" >&2; exit 2 ;;
+    *) dest="$1"; shift ;;
+  esac
+done
+data="${POLYPLENS_DATA:-$repo/../shared/data}/kvasir-seg"
+[[ -f "$data/train.txt" && -d "$data/images" ]] || { echo "pack_data: no Kvasir-SEG at $data (set POLYPLENS_DATA)" >&2; exit 1; }
+stb=/usr/include/stb/stb_image.h
+[[ -f "$stb" ]] || { echo "pack_data: $stb missing: apt-get install -y libstb-dev (packaging/install-deps.sh)" >&2; exit 1; }
+
+rm -rf "$dest/kvasir" "$dest/stb"
+mkdir -p "$dest/kvasir/images" "$dest/kvasir/masks" "$dest/stb"
+cp "$stb" "$dest/stb/"
+cp "$data/train.txt" "$data/val.txt" "$dest/kvasir/"
+
+/usr/bin/python3 - "$data" "$dest/kvasir" "$long_side" "$quality" <<'PY'
+import sys
+from pathlib import Path
+from PIL import Image
+
+src, dst, long_side, quality = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+names = [n.strip() for f in ("train.txt", "val.txt") for n in (src / f).read_text().split() if n.strip()]
+for i, name in enumerate(names):
+    img = Image.open(src / "images" / (name + ".jpg")).convert("RGB")
+    mask = Image.open(src / "masks" / (name + ".jpg")).convert("L")
+    scale = min(1.0, long_side / max(img.size))
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    if size != img.size:
+        img = img.resize(size, Image.BICUBIC)
+    mask = mask.resize(size, Image.BILINEAR).point(lambda v: 255 if v > 127 else 0)
+    img.save(dst / "images" / (name + ".jpg"), quality=quality)
+    mask.save(dst / "masks" / (name + ".png"), optimize=True)
+    if (i + 1) % 200 == 0:
+        print("pack_data: %d/%d" % (i + 1, len(names)), file=sys.stderr)
+print("pack_data: %d images" % len(names), file=sys.stderr)
+PY
+
+size_kib=$(du -sk "$dest" | cut -f1)
+echo "pack_data: wrote $dest ($((size_kib / 1024)) MiB)"
+if (( size_kib > 40 * 1024 )); then
+  echo "pack_data: $dest is over 40 MiB; the device tool carries 64 MiB with the tree: use a smaller --long-side" >&2
+  exit 1
+fi

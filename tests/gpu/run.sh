@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# The GPU machine check in one command (tests/gpu/README.md):
+#   tests/gpu/run.sh [--cpu-smoke] [OUT_DIR]
+# Configures a GUI-less build against the machine's CUDA LibTorch (from its Python's torch), builds
+# gpu_check (model/ + tests/gpu only), runs it, and leaves everything in OUT_DIR (default: $OUT, else
+# build/gpu-results): run.log, build.log, gpu_check.json, loss_curve.csv, nvidia-smi.txt.
+# --cpu-smoke: the same end to end against the LibTorch CMake finds by default (Debian's here), with
+# gpu_check's tiny CPU fallback; proves the script where there is no GPU.
+# Environment: PYTHON (python3), TORCH_DIR (override LibTorch's CMake dir), BUILD_DIR, JOBS,
+# TRAIN_SECONDS (150), TIME_BUDGET (470 s for everything; the training run is cut to fit).
+set -uo pipefail
+t0=$(date +%s)
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+smoke=0
+out="${OUT:-}"
+for a in "$@"; do
+  case "$a" in
+    --cpu-smoke) smoke=1 ;;
+    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
+    *) out="$a" ;;
+  esac
+done
+out="${out:-$repo/build/gpu-results}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+exec > >(tee "$out/run.log") 2>&1
+elapsed() { echo $(( $(date +%s) - t0 )); }
+say() { echo "[run.sh $(elapsed) s] $*"; }
+
+say "repo $repo, results in $out, mode $([[ $smoke == 1 ]] && echo cpu-smoke || echo gpu)"
+echo "host: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
+if command -v nvidia-smi >/dev/null 2>&1; then
+  nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>&1 | sed 's/^/gpu: /'
+else
+  echo "gpu: nvidia-smi not found"
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [[ $smoke == 1 ]]; then
+  build="${BUILD_DIR:-$repo/build/gpu-smoke}"
+  jobs="${JOBS:-2}"
+  torch_dir="${TORCH_DIR:-}"
+  train_seconds="${TRAIN_SECONDS:-30}"
+else
+  build="${BUILD_DIR:-$repo/build/gpu}"
+  jobs="${JOBS:-$(nproc)}"
+  torch_dir="${TORCH_DIR:-}"
+  if [[ -z "$torch_dir" ]]; then
+    prefix="$("$PYTHON" -c 'import torch; print(torch.utils.cmake_prefix_path)' 2>/dev/null)" || prefix=""
+    [[ -n "$prefix" ]] || { say "FAILED: $PYTHON cannot import torch (set TORCH_DIR or PYTHON)"; exit 1; }
+    torch_dir="$prefix/Torch"
+  fi
+  "$PYTHON" -c 'import torch; print("python torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available())' || true
+  # TorchConfig asks Caffe2's CUDA setup for nvcc and the GPU architecture.
+  [[ -d /usr/local/cuda/bin ]] && export PATH="/usr/local/cuda/bin:$PATH"
+  export TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}"
+  train_seconds="${TRAIN_SECONDS:-150}"
+fi
+
+generator=()
+command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
+configure() {
+  cmake -S "$repo" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DPOLYPLENS_WITH_GUI=OFF \
+    ${torch_dir:+-DTorch_DIR="$torch_dir"} "$@" >> "$out/build.log" 2>&1
+}
+build_tool() { cmake --build "$build" --target gpu_check -j "$jobs" >> "$out/build.log" 2>&1; }
+
+say "configure ($build, Torch_DIR=${torch_dir:-default})"
+: > "$out/build.log"
+if ! configure -DPOLYPLENS_GPU_EXTRAS=ON; then
+  say "FAILED: cmake configure (last lines of build.log):"; tail -25 "$out/build.log"; exit 1
+fi
+say "build gpu_check with $jobs jobs"
+if ! build_tool; then
+  say "build failed with CUDA graphs/TF32 switches; retrying without them (POLYPLENS_GPU_EXTRAS=OFF)"
+  grep -m 20 -E "error|Error" "$out/build.log" || true
+  if ! { configure -DPOLYPLENS_GPU_EXTRAS=OFF && build_tool; }; then
+    say "FAILED: build (last lines of build.log):"; tail -40 "$out/build.log"; exit 1
+  fi
+fi
+tool="$build/tests/gpu/gpu_check"
+say "built $tool"
+
+# ImageNet weights for the training run: a cached torchvision ResNet re-saved as a plain dict,
+# which LibTorch's pickle reader loads (spec toolchain notes). Missing or failing: random init.
+weights=""
+want=resnet50
+[[ $smoke == 1 ]] && want=resnet18
+for d in "${TORCH_HOME:-}/hub/checkpoints" "${XDG_CACHE_HOME:-$HOME/.cache}/torch/hub/checkpoints" "$HOME/.cache/torch/hub/checkpoints"; do
+  f="$(ls "$d"/${want}-*.pth 2>/dev/null | head -1)"
+  if [[ -n "$f" ]]; then
+    mkdir -p "$out/work"
+    if "$PYTHON" -c 'import sys, torch; torch.save(dict(torch.load(sys.argv[1], map_location="cpu")), sys.argv[2])' \
+         "$f" "$out/work/${want}_dict.pt" 2>>"$out/run.log"; then
+      weights="$out/work/${want}_dict.pt"
+      say "backbone weights: $f"
+    fi
+    break
+  fi
+done
+
+budget="${TIME_BUDGET:-470}"
+left=$(( budget - $(elapsed) ))
+# Everything but training takes about a minute on an H100; give training what remains.
+(( train_seconds > left - 90 )) && train_seconds=$(( left - 90 ))
+(( train_seconds < 10 )) && train_seconds=10
+args=(--out "$out" --data "$repo/gpu-carry/kvasir" --train-seconds "$train_seconds")
+[[ $smoke == 1 ]] && args+=(--cpu-smoke)
+[[ -n "$weights" ]] && args+=(--weights "$weights")
+say "run: gpu_check ${args[*]} (time left: ${left} s)"
+timeout --signal=TERM "$(( left > 30 ? left : 30 ))" "$tool" "${args[@]}"
+rc=$?
+[[ $rc == 124 ]] && say "gpu_check ran out of time (TIME_BUDGET=$budget)"
+rm -rf "$out/work"
+say "done, exit $rc; results: $(ls "$out" | tr '\n' ' ')"
+exit $rc
