@@ -15,7 +15,9 @@
 //   - set_callbacks(): before the first set_source(); read-only afterwards.
 //   - set_source(), set_segmenter(), start/pause/stop, take_update(), stats(): the owner's thread
 //     (the GUI thread). set_source() and stop() block while the old source's threads finish
-//     (milliseconds; never on the model).
+//     (milliseconds; never on the model). stop() also joins the inference worker, so it waits for
+//     a segment() call in progress (up to one inference time).
+//   - Never call set_source()/stop() from inside a callback; post to the owner's thread.
 //   - on_update: capture or worker thread. Do not do work in it: post to the GUI thread
 //     (QMetaObject::invokeMethod(obj, ..., Qt::QueuedConnection), or see LiveSessionBridge).
 //   - on_state/on_error/on_reconnect: the source's control thread (the final Stopped: stop()'s caller).

@@ -7,6 +7,10 @@
 // threads). updateReady() is coalesced by the session: at most one is in flight until the GUI calls
 // LiveSession::take_update(), so the GUI's event queue stays bounded whatever the frame rate.
 //
+// Lifetime: the bridge must outlive the session's sources and worker: destroy (or stop()) the
+// LiveSession before the bridge, e.g. declare the session after the bridge's owner sets it up and
+// call session.stop() in the owner's destructor.
+//
 // Typical use:
 //   auto* bridge = new LiveSessionBridge(session, this);
 //   connect(bridge, &LiveSessionBridge::updateReady, this, [this] { show(session.take_update()); });

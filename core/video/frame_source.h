@@ -12,6 +12,8 @@
 //     Playback::EveryFrame it throttles decoding (that is the point: nothing is dropped).
 //   - on_state, on_error and on_reconnect run on the source's control thread.
 //   - Callbacks are set once, before open(), and are not changed afterwards (read without locks).
+//     Never call stop() or destroy the source from inside a callback (stop() joins the threads that
+//     run them); post to another thread instead.
 //   - state() and info() are thread-safe snapshots.
 #include <chrono>
 #include <condition_variable>
