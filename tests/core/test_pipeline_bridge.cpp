@@ -1,0 +1,59 @@
+// LiveSessionBridge: the session's callbacks arrive as Qt signals on the GUI thread, with the update
+// notification coalesced (bounded event queue) and errors/reconnects carrying their category.
+#include <QSignalSpy>
+#include <QThread>
+#include <QtTest>
+
+#include "core/pipeline/live_session_bridge.h"
+#include "core/video/fake_frame_source.h"
+
+using namespace pl::core;
+
+class TestPipelineBridge : public QObject {
+  Q_OBJECT
+ private Q_SLOTS:
+  void signals_arrive_on_the_gui_thread_coalesced() {
+    LiveSession session;
+    LiveSessionBridge bridge(session);
+    int updates = 0;
+    int64_t frames_shown = 0;
+    bool on_gui_thread = true;
+    connect(&bridge, &LiveSessionBridge::updateReady, this, [&] {
+      on_gui_thread = on_gui_thread && QThread::currentThread() == thread();
+      ++updates;
+      if (session.take_update().new_frame) ++frames_shown;
+    });
+    QSignalSpy states(&bridge, &LiveSessionBridge::stateChanged);
+    FakeSourceOptions so;
+    so.fps = 200.0;
+    so.num_frames = 60;
+    so.live = false;
+    session.set_source(std::make_unique<FakeFrameSource>(so));
+    session.start();
+    QTRY_VERIFY_WITH_TIMEOUT(session.source()->state() == SourceState::EndOfStream, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(frames_shown > 0, 5000);
+    QVERIFY(on_gui_thread);
+    QVERIFY(updates <= 61);  // never more notifications than frames (+ the last one)
+    QVERIFY(!states.isEmpty());
+    QCOMPARE(states.last().at(1).toString(), QString("end-of-stream"));
+    session.stop();
+  }
+
+  void errors_carry_their_category() {
+    LiveSession session;
+    LiveSessionBridge bridge(session);
+    QSignalSpy errors(&bridge, &LiveSessionBridge::errorOccurred);
+    FakeSourceOptions so;
+    so.fail_on_open = VideoError{VideoErrorCategory::Network, "Cannot connect to 'rtsp://cam'", "", true};
+    session.set_source(std::make_unique<FakeFrameSource>(so));
+    QTRY_COMPARE_WITH_TIMEOUT(errors.count(), 1, 5000);
+    QCOMPARE(errors.at(0).at(0).toInt(), int(VideoErrorCategory::Network));
+    QCOMPARE(errors.at(0).at(1).toString(), QString("network"));
+    QVERIFY(errors.at(0).at(2).toString().contains("rtsp://cam"));
+    QVERIFY(errors.at(0).at(3).toBool());
+    session.stop();
+  }
+};
+
+QTEST_GUILESS_MAIN(TestPipelineBridge)
+#include "test_pipeline_bridge.moc"
