@@ -83,9 +83,12 @@ int run(const Argv& argv) {
       .option("backbone-weights", "torchvision ResNet state dict to load into the backbone")
       .option("checkpoint", "PolypLens checkpoint to read (its architecture replaces --arch)")
       .option("device", "auto, cpu, cuda or cuda:N", "auto")
-      .option("threads", "CPU threads (0 = all)", "0");
+      .option("threads", "CPU threads (0 = all)", "0")
+      .option("export", "with --checkpoint: write a weights-only copy (no optimizer state) to this file")
+      .flag("fp16", "with --export: store float tensors as fp16 (half the size; loads back as fp32)");
   if (!args.parse(argv)) return 0;
   m::configure_cpu_threads(args.get_int("threads"));
+  if (args.has("export") && !args.has("checkpoint")) throw UsageError("--export needs --checkpoint");
   if (args.has("list")) {
     print_list();
     return 0;
@@ -133,6 +136,11 @@ int run(const Argv& argv) {
     try {
       m::load_state(model, *ck);
       std::cout << "  state: " << ck->state.size() << " tensors loaded into the model\n";
+      if (args.has("export")) {
+        // Weights and metadata only: the trainer's extra state (momentum buffers, RNG) is dropped.
+        m::save_checkpoint(args.get("export"), model, ck->meta, {}, args.has("fp16"));
+        std::cout << "  exported to " << args.get("export") << (args.has("fp16") ? " (fp16)" : "") << "\n";
+      }
     } catch (const m::CheckpointError& e) {
       std::cout << "  state: FAILED: " << e.what() << "\n";
       rc = 1;

@@ -1,0 +1,46 @@
+#include "core/sample/clip_score.h"
+
+#include <stdexcept>
+
+#include <opencv2/videoio.hpp>
+
+#include "core/inference/predictor.h"
+#include "core/sample/mask_track.h"
+
+namespace pl::core {
+
+ClipScore score_clip(const std::string& video, const std::string& mask_track,
+                     inference::Predictor& predictor, const std::function<void(int, int)>& progress) {
+  const MaskTrack track = read_mask_track(mask_track);
+  cv::VideoCapture cap(video, cv::CAP_GSTREAMER);
+  if (!cap.isOpened()) throw std::runtime_error("cannot open video '" + video + "'");
+  ClipScore s;
+  double inter = 0, sum = 0;
+  cv::Mat frame;
+  const int total = static_cast<int>(track.size());
+  while (cap.read(frame)) {
+    if (s.frames >= total)
+      throw std::runtime_error("'" + video + "' has more frames than its mask track (" +
+                               std::to_string(total) + ")");
+    if (frame.cols != track.width || frame.rows != track.height)
+      throw std::runtime_error("'" + video + "' frame size differs from its mask track");
+    const cv::Mat truth = track.frame(static_cast<size_t>(s.frames));
+    const cv::Mat pred = predictor.predict(frame).mask;
+    const double i = cv::countNonZero(truth & pred);
+    const double p = cv::countNonZero(pred), g = cv::countNonZero(truth);
+    s.frame_dice.push_back(p + g > 0 ? 2 * i / (p + g) : 1.0);
+    inter += i;
+    sum += p + g;
+    ++s.frames;
+    if (progress) progress(s.frames, total);
+  }
+  if (s.frames != total)
+    throw std::runtime_error("'" + video + "' has " + std::to_string(s.frames) + " frames, its mask track " +
+                             std::to_string(total));
+  for (double d : s.frame_dice) s.mean_dice += d;
+  s.mean_dice /= std::max(1, s.frames);
+  s.pooled_dice = sum > 0 ? 2 * inter / sum : 1.0;
+  return s;
+}
+
+}  // namespace pl::core

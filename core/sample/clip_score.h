@@ -1,0 +1,27 @@
+#pragma once
+// Scores a model on a video with a ground-truth mask track (the bundled sample clip): per-frame polyp
+// Dice, their mean, and the pooled (dataset-level over frames) polyp Dice.
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace pl::core::inference {
+class Predictor;
+}
+
+namespace pl::core {
+
+struct ClipScore {
+  std::vector<double> frame_dice;  // per frame; frames where truth and prediction are both empty score 1
+  double mean_dice = 0;            // mean over frames
+  double pooled_dice = 0;          // 2·ΣI / (ΣP + ΣG) over all frames
+  int frames = 0;
+};
+
+// Throws std::runtime_error naming the file when the video or the track cannot be read, or when
+// their frame counts or sizes disagree.
+ClipScore score_clip(const std::string& video, const std::string& mask_track,
+                     inference::Predictor& predictor,
+                     const std::function<void(int done, int total)>& progress = {});
+
+}  // namespace pl::core
