@@ -1,13 +1,105 @@
-// Placeholder until the 'eval' command lands; says so plainly and fails.
+// polyplens eval: scores a checkpoint on a split at the original image resolution and prints both
+// metric conventions (core/metrics/evaluate.h).
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "app/commands.h"
+#include "core/data/dataset.h"
+#include "core/inference/predictor.h"
+#include "core/metrics/evaluate.h"
 
 namespace pl::app {
+namespace {
 
-int cmd_eval(const Argv&) {
-  std::cerr << "polyplens eval: not implemented in this build yet\n";
-  return 1;
+int eval_main(const Argv& argv) {
+  Args args("eval",
+            "Evaluate a checkpoint on a Kvasir-SEG style folder at the original image resolution. Prints the\n"
+            "mmseg dataset-level metrics (per class and two-class means: the paper's mDice/mIoU) and the\n"
+            "polyp-only metrics (dataset-level and per-image mean).");
+  args.option("data", "data folder with images/ and masks/", pl::core::data::default_data_root())
+      .option("split", "val, train or all; with --run, the run's saved split is used", "val")
+      .option("split-mode", "how to split when the folder has no saved split: official or random90", "official")
+      .option("run", "a training run directory: use its split.json (and its best.pt when --checkpoint is absent)")
+      .option("checkpoint", "checkpoint file (.pt)")
+      .option("seed", "seed of a random90 split", "0")
+      .option("json", "also write the report as JSON to this file")
+      .option("save-masks", "write predicted masks (PNG, 0/255) to this folder")
+      .option("max-images", "evaluate at most N images (0 = all)", "0")
+      .option("device", "auto, cpu or cuda", "auto")
+      .option("threads", "CPU threads (0 = all hardware threads)", "0")
+      .option("input", "network input HxW (default: the checkpoint's preset size)");
+  if (!args.parse(argv)) return 0;
+
+  std::string checkpoint = args.get("checkpoint");
+  const std::string run = args.get("run");
+  if (checkpoint.empty() && !run.empty()) checkpoint = (std::filesystem::path(run) / "best.pt").string();
+  if (checkpoint.empty()) throw UsageError("--checkpoint FILE (or --run RUN_DIR) is required");
+  const std::string which = args.get("split");
+  if (which != "val" && which != "train" && which != "all")
+    throw UsageError("--split must be val, train or all, got '" + which + "'");
+  const int max_images = args.get_int("max-images");
+  if (max_images < 0) throw UsageError("--max-images must be >= 0");
+
+  pl::core::data::DatasetOptions d;
+  d.root = args.get("data");
+  d.split = args.get("split-mode");
+  d.split_dir = run;  // reads the run's split.json; never writes into a folder that has none
+  if (!run.empty() && !std::filesystem::exists(std::filesystem::path(run) / "split.json"))
+    throw UsageError("--run " + run + " has no split.json");
+  try {
+    d.seed = std::stoull(args.get("seed"));
+    d.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  const auto index = pl::core::data::scan_dataset(d);
+  std::vector<pl::core::data::SamplePair> pairs;
+  if (which != "train") pairs.insert(pairs.end(), index.val.begin(), index.val.end());
+  if (which != "val") pairs.insert(pairs.end(), index.train.begin(), index.train.end());
+  if (max_images > 0 && pairs.size() > static_cast<size_t>(max_images)) pairs.resize(static_cast<size_t>(max_images));
+  if (pairs.empty()) throw std::runtime_error("no images in split '" + which + "' of " + d.root);
+
+  pl::core::inference::PredictorOptions po;
+  po.device = args.get("device");
+  po.threads = args.get_int("threads");
+  if (po.threads == 0) po.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (args.has("input")) {
+    char x = 0;
+    if (std::sscanf(args.get("input").c_str(), "%d%c%d", &po.input_h, &x, &po.input_w) != 3 || x != 'x')
+      throw UsageError("--input expects HxW, got '" + args.get("input") + "'");
+  }
+  pl::core::inference::Predictor predictor(checkpoint, po);
+  const auto& info = predictor.info();
+  std::printf("checkpoint %s: preset %s, input %dx%d, %s; %zu %s images from %s\n", checkpoint.c_str(),
+              info.preset.c_str(), info.input_h, info.input_w, info.device.c_str(), pairs.size(), which.c_str(),
+              d.root.c_str());
+  std::fflush(stdout);
+
+  pl::core::metrics::EvalOptions eo;
+  eo.save_masks_dir = args.get("save-masks");
+  auto report = pl::core::metrics::evaluate(predictor, pairs, eo, [](int done, int total, const std::string&) {
+    if (done % 20 == 0 || done == total) {
+      std::fprintf(stderr, "\r%d/%d images", done, total);
+      if (done == total) std::fprintf(stderr, "\n");
+    }
+  });
+  report.data_root = d.root;
+  report.split = which + " (" + index.summary.split + ")";
+  std::cout << "\n" << report.to_table();
+  if (args.has("json")) {
+    std::ofstream out(args.get("json"));
+    out << report.to_json();
+    if (!out) throw std::runtime_error("cannot write " + args.get("json"));
+    std::cout << "JSON report: " << args.get("json") << "\n";
+  }
+  return 0;
 }
+
+}  // namespace
+
+int cmd_eval(const Argv& argv) { return eval_main(argv); }
 
 }  // namespace pl::app
