@@ -127,7 +127,7 @@ int cmd_bench(const Argv& argv) {
     o.frame_w = fw;
     o.frame_h = fh;
     o.frames = quick ? 20 : 60;
-    o.timing = quick ? bench::TimingOptions{1, 5, 20} : bench::TimingOptions{3, 30, 60};
+    o.segment_frames = quick ? 5 : 20;
     o.live_seconds = a.has("live-seconds") ? a.get_double("live-seconds") : (quick ? 3 : 10);
     o.device = device;
     o.threads = threads;

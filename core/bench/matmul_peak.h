@@ -13,6 +13,9 @@ struct MatmulPeak {
   int n = 0;               // square size n x n x n
   double gflops = 0;       // best run (a peak, not a typical value)
   double median_gflops = 0;
+  // GFLOP per CPU-second (process CPU time, all threads), best run: with the model's CPU time this
+  // gives a floor that other load hardly moves (see floor_ms / VariantResult::over_floor_cpu).
+  double cpu_gflops = 0;
 };
 
 // Square products of size n; runs `runs` timed products after one warm-up. Throws

@@ -105,8 +105,10 @@ ModelBenchReport run_model_bench(const ModelBenchOptions& o) {
     for (const auto& v : variants) {
       VariantResult vr;
       vr.variant = v;
-      if (auto p = report.peaks.find(floor_dtype(v.dtype)); p != report.peaks.end())
+      if (auto p = report.peaks.find(floor_dtype(v.dtype)); p != report.peaks.end()) {
         vr.floor_ms = floor_ms(double(pr.macs.total()), p->second.gflops);
+        vr.floor_cpu_ms = floor_ms(double(pr.macs.total()), p->second.cpu_gflops);
+      }
       vr.skipped = variant_unsupported_reason(v, o.device);
       if (vr.skipped.empty()) {
         say(o, name + " " + std::to_string(pr.height) + "x" + std::to_string(pr.width) + " " + v.dtype + " " + v.label());

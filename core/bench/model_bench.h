@@ -42,8 +42,13 @@ struct VariantResult {
   std::string skipped;             // non-empty: not run, and why
   Stats stats;
   double floor_ms = 0;             // for this dtype (bf16 floors for bf16 and bf16-autocast)
+  double floor_cpu_ms = 0;         // the same floor in CPU time (MACs at the peak's GFLOP per CPU-second)
   double fps() const { return stats.median_ms > 0 ? 1000.0 / stats.median_ms : 0; }
   double over_floor() const { return floor_ms > 0 && stats.median_ms > 0 ? stats.median_ms / floor_ms : 0; }
+  // CPU time over the CPU-time floor: the load-independent distance from the floor (one thread).
+  double over_floor_cpu() const {
+    return floor_cpu_ms > 0 && stats.cpu_median_ms > 0 ? stats.cpu_median_ms / floor_cpu_ms : 0;
+  }
 };
 
 struct PresetResult {

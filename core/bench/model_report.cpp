@@ -49,34 +49,35 @@ std::string to_table(const ModelBenchReport& r, const TimingOptions& timing) {
     o << "\n" << pr.preset << " at " << pr.height << "x" << pr.width << ": " << fixed(pr.parameters / 1e6, 2)
       << " M parameters, " << giga(double(pr.macs.total()), "GMAC") << " counted (" << giga(pr.macs_analytic, "GMAC")
       << " analytic)\n";
-    Table t({"what", "dtype", ">median", ">p90", ">fps", ">CPU time", ">x floor"});
+    Table t({"what", "dtype", ">median", ">p90", ">fps", ">x floor", ">CPU time", ">x CPU floor"});
     const VariantResult* best = nullptr;
     for (const auto& v : pr.variants) {
       const std::string what = "PolypLens " + v.variant.label();
       if (!v.skipped.empty()) {
-        t.add({what, v.variant.dtype, "-", "-", "-", "-", "-"});
+        t.add({what, v.variant.dtype, "-", "-", "-", "-", "-", "-"});
         continue;
       }
       auto cells = timing_cells(v.stats);
-      t.add({what, v.variant.dtype, cells[0], cells[1], cells[2], cells[3],
-             fixed(v.over_floor() > 0 ? v.over_floor() : -1, 2)});
+      t.add({what, v.variant.dtype, cells[0], cells[1], cells[2], fixed(v.over_floor() > 0 ? v.over_floor() : -1, 2),
+             cells[3], fixed(v.over_floor_cpu() > 0 ? v.over_floor_cpu() : -1, 2)});
       if (!best || v.stats.median_ms < best->stats.median_ms) best = &v;
     }
     if (pr.peers.available) {
       for (const auto& p : pr.peers.results) {
         auto cells = timing_cells(p.stats);
-        t.add({peer_name(p.model), peer_dtype(p), cells[0], cells[1], cells[2], cells[3], "-"});
+        t.add({peer_name(p.model), peer_dtype(p), cells[0], cells[1], cells[2], "-", cells[3], "-"});
       }
     } else {
-      t.add({"Python peers: unavailable (" + pr.peers.reason + ")", "", "", "", "", "", ""});
+      t.add({"Python peers: unavailable (" + pr.peers.reason + ")", "", "", "", "", "", "", ""});
     }
-    std::map<std::string, double> floors;
+    std::map<std::string, const VariantResult*> floors;
     for (const auto& v : pr.variants)
-      if (v.floor_ms > 0) floors[v.variant.dtype == "bf16-autocast" ? "bf16" : v.variant.dtype] = v.floor_ms;
+      if (v.floor_ms > 0) floors[v.variant.dtype == "bf16-autocast" ? "bf16" : v.variant.dtype] = &v;
     for (const char* dtype : {"fp32", "bf16", "fp16"})
       if (auto f = floors.find(dtype); f != floors.end())
-        t.add({"floor: MACs at the matmul peak", dtype, format_ms(f->second), "", fixed(1000.0 / f->second, 2), "",
-               "1.00"});
+        t.add({"floor: MACs at the matmul peak", dtype, format_ms(f->second->floor_ms), "",
+               fixed(1000.0 / f->second->floor_ms, 2), "1.00",
+               f->second->floor_cpu_ms > 0 ? format_ms(f->second->floor_cpu_ms) : "-", "1.00"});
     o << t.str();
     for (const auto& v : pr.variants)
       if (!v.skipped.empty()) o << "  skipped " << v.variant.dtype << " " << v.variant.label() << ": " << v.skipped << "\n";
@@ -99,7 +100,8 @@ QJsonObject to_json(const ModelBenchReport& r) {
   o["native_bf16"] = r.native_bf16;
   QJsonObject peaks;
   for (const auto& [dtype, p] : r.peaks)
-    peaks[qs(dtype)] = QJsonObject{{"n", p.n}, {"gflops", p.gflops}, {"median_gflops", p.median_gflops}};
+    peaks[qs(dtype)] = QJsonObject{
+        {"n", p.n}, {"gflops", p.gflops}, {"median_gflops", p.median_gflops}, {"cpu_gflops", p.cpu_gflops}};
   o["matmul_peak"] = peaks;
   QJsonArray presets;
   for (const auto& pr : r.presets) {
@@ -119,6 +121,7 @@ QJsonObject to_json(const ModelBenchReport& r) {
                     {"fold_bn", v.variant.fold_bn},
                     {"channels_last", v.variant.channels_last},
                     {"label", qs(v.variant.label())}};
+      if (v.floor_cpu_ms > 0) e["floor_cpu_ms"] = v.floor_cpu_ms;
       if (v.floor_ms > 0) {
         e["floor_ms"] = v.floor_ms;
         floors[v.variant.dtype == "bf16-autocast" ? "bf16" : qs(v.variant.dtype)] = v.floor_ms;
@@ -127,6 +130,7 @@ QJsonObject to_json(const ModelBenchReport& r) {
         add_stats(e, v.stats);
         e["fps"] = v.fps();
         if (v.over_floor() > 0) e["x_floor"] = v.over_floor();
+        if (v.over_floor_cpu() > 0) e["x_floor_cpu"] = v.over_floor_cpu();
       } else {
         e["skipped"] = qs(v.skipped);
       }

@@ -18,8 +18,9 @@
 #include "core/inference/predictor.h"
 #include "core/overlay/overlay.h"
 #include "core/pipeline/frame_segmenter.h"
-#include "core/pipeline/latest_slot.h"
+#include "core/pipeline/latency_probe.h"
 #include "core/pipeline/live_session.h"
+#include "core/pipeline/predictor_segmenter.h"
 #include "core/video/fake_frame_source.h"
 #include "model/checkpoint.h"
 #include "model/presets.h"
@@ -33,20 +34,6 @@ namespace {
 void say(const PipelineBenchOptions& o, const std::string& s) {
   if (o.progress) o.progress(s);
 }
-
-// The app's Predictor behind the pipeline's FrameSegmenter interface.
-class PredictorSegmenter : public FrameSegmenter {
- public:
-  explicit PredictorSegmenter(std::shared_ptr<inference::Predictor> p) : p_(std::move(p)) {}
-  SegmentResult segment(const cv::Mat& bgr) override {
-    auto r = p_->predict(bgr);
-    return {r.mask, r.timings.preprocess_ms, r.timings.infer_ms, r.timings.postprocess_ms};
-  }
-  std::string describe() const override { return p_->info().preset + " on " + p_->info().device; }
-
- private:
-  std::shared_ptr<inference::Predictor> p_;
-};
 
 // Frames for the clip: the content video upscaled, or a synthetic scene when there is none.
 std::vector<cv::Mat> content_frames(const PipelineBenchOptions& o, int count, std::string& what) {
@@ -94,22 +81,8 @@ std::string make_clip(const PipelineBenchOptions& o, const std::string& dir, std
   return path;
 }
 
-// Decodes the whole clip, timing each read; keeps the first `keep` frames for the later stages.
-Stats decode_clip(const std::string& path, int keep, std::vector<cv::Mat>& kept) {
-  cv::VideoCapture cap(path, cv::CAP_GSTREAMER);
-  if (!cap.isOpened()) throw std::runtime_error("cannot decode '" + path + "' through GStreamer");
-  std::vector<double> ms;
-  cv::Mat f;
-  for (;;) {
-    const double t0 = now_ms();
-    if (!cap.read(f)) break;
-    ms.push_back(now_ms() - t0);
-    if (int(kept.size()) < keep) kept.push_back(f.clone());
-  }
-  if (ms.empty()) throw std::runtime_error("decoded no frame from '" + path + "'");
-  // The first read includes opening the pipeline and prerolling; it is not a per-frame cost.
-  if (ms.size() > 1) ms.erase(ms.begin());
-  return summarize(ms);
+StageResult stage(const std::string& name, const StageStats& s) {
+  return {name, s.samples, s.min_ms, s.median_ms, s.p95_ms, s.mean_ms, s.max_ms};
 }
 
 LiveResult run_live(const PipelineBenchOptions& o, std::shared_ptr<inference::Predictor> predictor) {
@@ -117,7 +90,7 @@ LiveResult run_live(const PipelineBenchOptions& o, std::shared_ptr<inference::Pr
   so.size = cv::Size(o.frame_w, o.frame_h);
   so.fps = o.live_fps;
   so.live = true;
-  LiveSession session(std::make_unique<PredictorSegmenter>(std::move(predictor)));
+  LiveSession session(std::make_unique<PredictorSegmenter>(std::move(predictor), o.threads));
   std::mutex mutex;
   std::vector<double> latency;
   SessionCallbacks cb;
@@ -196,13 +169,14 @@ void PipelineBenchOptions::validate() const {
   if (frame_w < 16 || frame_h < 16 || frame_w % 2 || frame_h % 2)
     throw std::invalid_argument("PipelineBenchOptions frame = " + std::to_string(frame_w) + "x" + std::to_string(frame_h) +
                                 ": both sides must be even and >= 16");
-  if (frames < 2) throw std::invalid_argument("PipelineBenchOptions.frames = " + std::to_string(frames) + ": must be >= 2");
+  if (frames < 5) throw std::invalid_argument("PipelineBenchOptions.frames = " + std::to_string(frames) + ": must be >= 5");
+  if (segment_frames < 1)
+    throw std::invalid_argument("PipelineBenchOptions.segment_frames = " + std::to_string(segment_frames) + ": must be >= 1");
   if (live_seconds < 0) throw std::invalid_argument("PipelineBenchOptions.live_seconds must be >= 0");
   if (!(live_fps > 0)) throw std::invalid_argument("PipelineBenchOptions.live_fps must be > 0");
   if (device != "cpu" && device != "cuda" && device != "auto")
     throw std::invalid_argument("PipelineBenchOptions.device = '" + device + "': valid: cpu, cuda, auto");
   if (threads < 0) throw std::invalid_argument("PipelineBenchOptions.threads must be >= 0");
-  timing.validate();
 }
 
 const StageResult* PipelineBenchReport::find(const std::string& stage) const {
@@ -245,6 +219,7 @@ PipelineBenchReport run_pipeline_bench(const PipelineBenchOptions& o) {
   }
   inference::PredictorOptions po;
   po.device = o.device;
+  po.threads = o.threads;
   auto predictor = std::make_shared<inference::Predictor>(ck, po);
   r.model_h = predictor->info().input_h;
   r.model_w = predictor->info().input_w;
@@ -252,48 +227,25 @@ PipelineBenchReport run_pipeline_bench(const PipelineBenchOptions& o) {
 
   say(o, "pipeline: encoding a " + std::to_string(o.frame_w) + "x" + std::to_string(o.frame_h) + " clip");
   std::string what;
-  const std::string clip = make_clip(o, dir, what);
-  std::vector<cv::Mat> frames;
-  say(o, "pipeline: decode");
-  const Stats decode = decode_clip(clip, 8, frames);
-  r.frames = decode.runs + 1;
-  r.clip = std::to_string(r.frames) + " frames H.264 8 Mbit/s from " + what;
-
-  say(o, "pipeline: predictor, overlay, hand-off");
-  std::vector<double> pre, inf, post, ovl, hand;
-  OverlayOptions overlay;
-  cv::Mat composed;
-  LatestSlot<Frame> slot;
-  const int total = o.timing.warmup + o.timing.runs;
-  const double start = now_ms();
-  for (int i = 0; i < total; ++i) {
-    Frame f;
-    f.bgr = frames[size_t(i) % frames.size()];
-    f.index = i;
-    const auto p = predictor->predict(f.bgr);
-    double t0 = now_ms();
-    compose_overlay_into(f.bgr, p.mask, overlay, composed);
-    const double overlay_ms = now_ms() - t0;
-    t0 = now_ms();
-    slot.put(f);
-    auto taken = slot.try_take();
-    const double hand_ms = now_ms() - t0;
-    if (!taken) throw std::logic_error("hand-off slot lost a frame");
-    if (i < o.timing.warmup) continue;
-    pre.push_back(p.timings.preprocess_ms);
-    inf.push_back(p.timings.infer_ms);
-    post.push_back(p.timings.postprocess_ms);
-    ovl.push_back(overlay_ms);
-    hand.push_back(hand_ms);
-    if (now_ms() - start > o.timing.max_seconds * 1000.0) break;
-  }
-  r.stages = {{"decode", decode},          {"preprocess", summarize(pre)}, {"inference", summarize(inf)},
-              {"postprocess", summarize(post)}, {"overlay", summarize(ovl)}, {"hand-off", summarize(hand)}};
+  LatencyProbeOptions probe;
+  probe.size = cv::Size(o.frame_w, o.frame_h);
+  probe.frames = o.frames;
+  probe.segment_frames = o.segment_frames;
+  probe.clip = make_clip(o, dir, what);
+  say(o, "pipeline: per-stage latency (decode, copy-out, model, overlay, hand-off)");
+  PredictorSegmenter segmenter(predictor, o.threads);
+  const LatencyReport lr = measure_latency(probe, &segmenter);
+  r.frames = o.frames;
+  r.clip = std::to_string(o.frames) + " frames H.264 8 Mbit/s from " + what;
+  r.stages = {stage("decode", lr.decode),       stage("copy-out", lr.copy_out),
+              stage("preprocess", lr.preprocess), stage("inference", lr.inference),
+              stage("postprocess", lr.postprocess), stage("overlay", lr.overlay),
+              stage("hand-off", lr.handoff)};
   for (const auto& s : r.stages)
-    if (s.stage != "inference") r.app_overhead_ms += s.stats.median_ms;
-  r.inference_ms = r.find("inference")->stats.median_ms;
-  r.video_added_delay_ms = r.find("decode")->stats.median_ms + r.find("overlay")->stats.median_ms +
-                           r.find("hand-off")->stats.median_ms;
+    if (s.stage != "inference" && s.stage != "decode") r.app_overhead_ms += s.median_ms;
+  r.inference_ms = lr.inference.median_ms;
+  r.video_added_delay_ms = lr.added_video_delay.median_ms;
+  r.annotation_delay_ms = lr.annotation_delay_ms;
 
   if (o.live_seconds > 0) {
     say(o, "pipeline: live run, " + std::to_string(int(o.live_fps)) + " fps source for " +

@@ -1,16 +1,18 @@
 #pragma once
 // `polyplens bench pipeline`: where a frame's time goes in the app, at 1080p.
 //
-// 1. Stages, one after the other on one thread (no contention between them):
-//    decode       H.264 1080p clip -> BGR frame (GStreamer through OpenCV: decodebin ! videoconvert,
-//                 the same elements as the app's file source), per frame
-//    preprocess   Predictor: BGR->RGB, letterbox resize to the model input, normalise (to tensor)
+// 1. Stages, from the pipeline's own probe (core/pipeline/latency_probe.h), one after the other:
+//    decode       GStreamer H.264 -> BGR + copy-out, per frame (the app's file source, every frame)
+//    copy-out     the appsink copy into a pooled frame alone
+//    preprocess   Predictor: BGR->RGB, letterbox resize to the model input, normalise
 //    inference    Predictor: the forward pass (model/inference.h, the app's default options)
-//    postprocess  Predictor: crop, resize the logit difference to 1080p, threshold
-//    overlay      compose_overlay_into (fill mode), what the display does per shown frame
-//    hand-off     LatestSlot put + take of the frame: the capture thread -> GUI hop
-//    The app's overhead is everything but inference; the video's added delay is what stands between
-//    decoder and screen (decode + overlay + hand-off): the display path never waits for the model.
+//    postprocess  Predictor: crop, resize the logit difference to the frame, threshold
+//    overlay      compose_overlay_into (fill mode) at the frame size
+//    hand-off     LatestSlot put() on one thread -> take() returning on a waiting thread
+//    The app's overhead beside the model is copy-out + preprocess + postprocess + overlay + hand-off
+//    (decoding is every player's cost); the video's added delay is copy-out + overlay + hand-off:
+//    the display path never waits for the model.
+//    The clip is made from the bundled sample (real endoscopy texture, upscaled), else synthetic.
 // 2. Live: LiveSession with a 30 fps 1080p live source (FakeFrameSource) and the preset's model,
 //    the GUI played by a 60 Hz loop that takes updates and composites the overlay. Reports the mask
 //    age when a frame is shown (capture of the mask's frame -> display), capture -> mask latency,
@@ -30,8 +32,8 @@ struct PipelineBenchOptions {
   std::string preset = "ann-r18-live";  // the CPU live preset
   int model_h = 0, model_w = 0;         // 0: the preset's input size
   int frame_w = 1920, frame_h = 1080;
-  int frames = 60;                      // length of the made clip (the decode stage)
-  TimingOptions timing{3, 30, 60};      // the per-frame stages after decode
+  int frames = 60;                      // length of the made clip (decode, copy-out, overlay, hand-off samples)
+  int segment_frames = 20;              // Predictor calls for the model stages (after one warm-up)
   std::string content_video;            // frames to upscale into the clip; empty: the bundled sample, else synthetic
   double live_seconds = 10;             // 0: skip the live run
   double live_fps = 30;
@@ -44,8 +46,9 @@ struct PipelineBenchOptions {
 };
 
 struct StageResult {
-  std::string stage;  // decode, preprocess, inference, postprocess, overlay, hand-off
-  Stats stats;
+  std::string stage;  // decode, copy-out, preprocess, inference, postprocess, overlay, hand-off
+  int samples = 0;
+  double min_ms = 0, median_ms = 0, p95_ms = 0, mean_ms = 0, max_ms = 0;
 };
 
 struct LiveResult {
@@ -63,9 +66,10 @@ struct PipelineBenchReport {
   int threads = 0, frame_w = 0, frame_h = 0, model_h = 0, model_w = 0, frames = 0;
   std::string clip;  // what was decoded
   std::vector<StageResult> stages;
-  double app_overhead_ms = 0;     // sum of the medians of every stage but inference
+  double app_overhead_ms = 0;     // medians: copy-out + preprocess + postprocess + overlay + hand-off
   double inference_ms = 0;        // median
-  double video_added_delay_ms = 0;
+  double video_added_delay_ms = 0;  // median of copy-out + overlay + hand-off per frame
+  double annotation_delay_ms = 0;   // medians: copy-out + hand-off + preprocess + inference + postprocess + overlay
   bool live_ran = false;
   std::string live_skipped;       // why not, when it did not run
   LiveResult live;
@@ -77,7 +81,8 @@ PipelineBenchReport run_pipeline_bench(const PipelineBenchOptions& options);
 
 std::string to_table(const PipelineBenchReport& report);
 // {"suite": "pipeline", "preset", "device", "threads", "frame": {"width", "height"}, "model_input": {...},
-//  "stages": [{"stage", stats...}], "app_overhead_ms", "inference_ms", "video_added_delay_ms",
+//  "stages": [{"stage", "samples", "min_ms", "median_ms", "p95_ms", "mean_ms", "max_ms"}], "app_overhead_ms",
+//  "inference_ms", "video_added_delay_ms", "annotation_delay_ms",
 //  "live": {...} | {"skipped": why}}
 QJsonObject to_json(const PipelineBenchReport& report);
 

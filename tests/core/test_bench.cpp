@@ -158,6 +158,7 @@ class TestBench : public QObject {
     QCOMPARE(j["suite"].toString(), QString("model"));
     QCOMPARE(j["threads"].toInt(), 1);
     QVERIFY(positive(j["matmul_peak"].toObject()["fp32"].toObject(), "gflops"));
+    QVERIFY(positive(j["matmul_peak"].toObject()["fp32"].toObject(), "cpu_gflops"));
     QVERIFY(positive(j["matmul_peak"].toObject()["bf16"].toObject(), "gflops"));
     const auto presets = j["presets"].toArray();
     QCOMPARE(presets.size(), 1);
@@ -176,6 +177,8 @@ class TestBench : public QObject {
       check_stats(e);
       QVERIFY(positive(e, "fps"));
       QVERIFY(positive(e, "x_floor"));
+      QVERIFY(positive(e, "x_floor_cpu"));
+      QVERIFY(positive(e, "cpu_median_ms"));
     }
     QCOMPARE(variants[1].toObject()["label"].toString(), QString("fold_bn+channels_last"));
     // The peer ran (Debian's Python has torch here) at the same size and threads.
@@ -221,8 +224,12 @@ class TestBench : public QObject {
     check_stats(e["forward"].toObject());
     QVERIFY(positive(e, "images_per_s"));
     QVERIFY(positive(e, "first_loss"));
-    // A training step costs more than a forward pass of the same batch.
-    QVERIFY(e["forward_images_per_s"].toDouble() > e["images_per_s"].toDouble());
+    // A training step costs more than a forward pass of the same batch. Compared in CPU time (one
+    // thread): wall time on a loaded machine can make either look faster.
+    QVERIFY2(e["step"].toObject()["cpu_median_ms"].toDouble() > e["forward"].toObject()["cpu_median_ms"].toDouble(),
+             qPrintable(QString("step %1 ms CPU, forward %2 ms CPU")
+                            .arg(e["step"].toObject()["cpu_median_ms"].toDouble())
+                            .arg(e["forward"].toObject()["cpu_median_ms"].toDouble())));
     QVERIFY(to_table(r, o.timing).find("ann-r18-live") != std::string::npos);
   }
 
@@ -234,7 +241,7 @@ class TestBench : public QObject {
     o.frame_w = 320;
     o.frame_h = 240;
     o.frames = 6;
-    o.timing = TimingOptions{1, 3, 20};
+    o.segment_frames = 3;
     o.live_seconds = 1.0;
     o.threads = 1;
     o.work_dir = dir.path().toStdString();
@@ -245,19 +252,23 @@ class TestBench : public QObject {
     const auto stages = j["stages"].toArray();
     QStringList names;
     for (const auto& s : stages) {
-      names << s.toObject()["stage"].toString();
-      check_stats(s.toObject());
+      const auto e = s.toObject();
+      names << e["stage"].toString();
+      for (const char* k : {"samples", "median_ms", "p95_ms", "max_ms"}) QVERIFY2(positive(e, k), k);
+      QVERIFY(e["median_ms"].toDouble() <= e["p95_ms"].toDouble());
     }
-    QCOMPARE(names, (QStringList{"decode", "preprocess", "inference", "postprocess", "overlay", "hand-off"}));
+    QCOMPARE(names, (QStringList{"decode", "copy-out", "preprocess", "inference", "postprocess", "overlay", "hand-off"}));
+    QCOMPARE(stages[3].toObject()["samples"].toInt(), 3);
     QVERIFY(positive(j, "app_overhead_ms"));
     QVERIFY(positive(j, "video_added_delay_ms"));
+    QVERIFY(j["annotation_delay_ms"].toDouble() > j["inference_ms"].toDouble());
     const auto live = j["live"].toObject();
     QVERIFY2(!live.contains("skipped"), qPrintable(live["skipped"].toString()));
     QVERIFY(positive(live, "masks"));
     check_stats(live["mask_age"].toObject());
     check_stats(live["mask_latency"].toObject());
-    // A mask is never younger than the inference that made it took.
-    QVERIFY(live["mask_age"].toObject()["min_ms"].toDouble() >= j["inference_ms"].toDouble() * 0.5);
+    // A mask is never younger at display than it was when it was ready.
+    QVERIFY(live["mask_age"].toObject()["min_ms"].toDouble() >= live["mask_latency"].toObject()["min_ms"].toDouble());
   }
 
   void tableAligns() {
