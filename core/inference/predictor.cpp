@@ -40,6 +40,8 @@ void PredictorOptions::validate() const {
     throw std::invalid_argument("predictor: input size must be HxW with both positive or both 0, got " +
                                 std::to_string(input_h) + "x" + std::to_string(input_w));
   if (threads < 0) throw std::invalid_argument("predictor: threads must be >= 0, got " + std::to_string(threads));
+  if (dtype != "auto" && dtype != "fp32" && dtype != "bf16" && dtype != "fp16")
+    throw std::invalid_argument("predictor: unknown dtype '" + dtype + "' (valid: auto, fp32, bf16, fp16)");
 }
 
 struct Predictor::Impl {
@@ -57,6 +59,11 @@ struct Predictor::Impl {
     if (owned) {
       infer = pl::model::default_inference_options(device);
       infer.fold_bn = infer.fold_bn && o.fold_bn;
+      if (o.dtype != "auto") {
+        infer.dtype = o.dtype;
+        if (o.dtype == "fp32") infer.channels_last = false;  // measured: NHWC only pays with bf16/fp16
+      }
+      infer.validate();
       pl::model::prepare_for_inference(model, infer, device);
     } else {
       infer.fold_bn = false;
@@ -71,6 +78,7 @@ struct Predictor::Impl {
     info.input_h = o.input_h > 0 ? o.input_h : mo.input_h;
     info.input_w = o.input_w > 0 ? o.input_w : mo.input_w;
     info.device = pl::model::describe_device(device);
+    info.dtype = infer.dtype;
   }
 };
 

@@ -27,7 +27,10 @@ struct PredictorOptions {
   std::string device = "auto";  // auto | cpu | cuda
   int input_h = 0, input_w = 0; // network input; 0 = the model's own (preset) size
   int threads = 0;              // > 0: at::set_num_threads for the calling thread at construction
-  bool fold_bn = true;          // checkpoints only: fold BatchNorm into convs when the model layer offers it
+  // Checkpoints only (a shared in-memory model always runs as it is, in fp32):
+  bool fold_bn = true;          // fold BatchNorm into the convs
+  std::string dtype = "auto";   // auto (model/inference.h's measured default: bf16 on CPUs with native
+                                // bf16, fp16 on CUDA, else fp32) | fp32 | bf16 | fp16
 
   void validate() const;        // throws std::invalid_argument naming the bad value
 };
@@ -44,7 +47,7 @@ struct Prediction {
 };
 
 struct PredictorInfo {
-  std::string preset, device, checkpoint, content_hash;
+  std::string preset, device, dtype, checkpoint, content_hash;
   int input_h = 0, input_w = 0, num_classes = 0;
 };
 

@@ -166,7 +166,8 @@ void TrainConfig::validate() const {
     bad("checkpoint intervals must be >= 0");
   if (log_every <= 0) bad("log_every must be positive, got " + std::to_string(log_every));
   if (out_dir.empty()) bad("no run directory given (out_dir)");
-  if (device != "auto" && device != "cpu" && device != "cuda") bad("unknown device '" + device + "' (valid: auto, cpu, cuda)");
+  if (device != "auto" && device != "cpu" && device != "cuda" && device.rfind("cuda:", 0) != 0)
+    bad("unknown device '" + device + "' (valid: auto, cpu, cuda, cuda:N)");
   if (threads < 0) bad("threads must be >= 0, got " + std::to_string(threads));
   if (amp != "auto" && amp != "off" && amp != "bf16") bad("unknown amp mode '" + amp + "' (valid: auto, off, bf16)");
   if (loader_threads <= 0) bad("loader_threads must be positive, got " + std::to_string(loader_threads));

@@ -55,7 +55,7 @@ struct TrainConfig {
   bool resume = false;               // continue from out_dir/last.pt
 
   // Execution.
-  std::string device = "auto";       // auto | cpu | cuda
+  std::string device = "auto";       // auto | cpu | cuda | cuda:N
   int threads = 0;                   // intra-op threads; 0 = hardware threads
   std::string amp = "auto";          // auto (bf16 autocast on CUDA, off on CPU) | off | bf16
   uint64_t seed = 0;

@@ -97,15 +97,26 @@ class TestPredictor : public QObject {
     const std::string path = dir.filePath("tiny.pt").toStdString();
     pl::model::save_checkpoint(path, m, pl::model::CheckpointMeta{});
     inference::Predictor from_model(m.ptr());
-    inference::Predictor from_file(path);
+    inference::PredictorOptions fp32;
+    fp32.dtype = "fp32";
+    inference::Predictor from_file(path, fp32);
     QCOMPARE(from_file.info().preset, std::string("tiny-test"));
     QCOMPARE(from_file.info().checkpoint, path);
+    QCOMPARE(from_file.info().dtype, std::string("fp32"));
     QVERIFY(!from_file.info().content_hash.empty());
     const auto f = noise_frame(77, 99, 5);
     const auto a = from_model.predict(f, true), b = from_file.predict(f, true);
     // The file's model has its BatchNorm folded into the convs: equal up to float rounding.
-    QVERIFY(cv::norm(a.prob, b.prob, cv::NORM_INF) < 1e-4);
+    QVERIFY2(cv::norm(a.prob, b.prob, cv::NORM_INF) < 1e-4, qPrintable(QString::number(cv::norm(a.prob, b.prob, cv::NORM_INF))));
     QVERIFY(cv::countNonZero(a.mask != b.mask) <= 2);
+    // The default (bf16 where the CPU has it) stays close: same mask on nearly every pixel.
+    inference::Predictor fast(path);
+    const auto c = fast.predict(f, true);
+    QVERIFY2(cv::norm(a.prob, c.prob, cv::NORM_INF) < 0.1, qPrintable(QString::number(cv::norm(a.prob, c.prob, cv::NORM_INF))));
+    QVERIFY(cv::countNonZero(a.mask != c.mask) <= int(f.total() / 50));
+    inference::PredictorOptions bad;
+    bad.dtype = "fp8";
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, inference::Predictor(path, bad));
     QVERIFY_THROWS_EXCEPTION(std::exception, inference::Predictor(dir.filePath("missing.pt").toStdString()));
   }
 

@@ -167,13 +167,15 @@ class TestTrainer : public QObject {
     for (auto& kv : model->named_parameters()) params.emplace_back(kv.key(), kv.value());
     train::Sgd sgd(params, 0.9, 0.0);
     double first = 0, last = 0;
-    for (int i = 0; i < 80 && (i < 2 || last > 0.1 * first); ++i) {
+    int i = 0;
+    for (; i < 80 && (i < 2 || last > 0.1 * first); ++i) {
       sgd.zero_grad();
       const auto loss = pl::model::segmentation_loss(model->forward(batch.images), batch.labels, 0.4);
       loss.total.backward();
       sgd.step(0.05);
       (i == 0 ? first : last) = loss.total.item<double>();
     }
+    qInfo("loss %g -> %g in %d steps", first, last, i);
     QVERIFY2(last <= 0.1 * first, qPrintable(QString("loss %1 -> %2").arg(first).arg(last)));
   }
 
@@ -200,18 +202,9 @@ class TestTrainer : public QObject {
     QVERIFY(!torch::equal(train::make_batch(samples, aug, 2, 9, 0).images, train::make_batch(samples, aug, 2, 10, 0).images));
   }
 
-  // Diagnostic: two straight runs must agree bit for bit before a resume can.
-  void straight_runs_agree() {
-    QTemporaryDir a, b;
-    for (auto* d : {&a, &b}) {
-      train::Trainer t(tiny_config(d->path().toStdString()));
-      QCOMPARE(t.run().phase, TrainPhase::Finished);
-    }
-    const double d = max_diff(weights(a.filePath("last.pt").toStdString()), weights(b.filePath("last.pt").toStdString()));
-    QVERIFY2(d == 0, qPrintable(QString("max weight difference %1").arg(d)));
-  }
-
   // Straight run vs. cancel at iteration 4 (mid epoch 2) + resume in a new Trainer: same weights.
+  // With 2 threads: this also fails if training is not deterministic run to run (it was once,
+  // through at::set_num_threads called from a helper thread; see core/data/intraop.h).
   void resume_is_exact() {
     QTemporaryDir a, b;
     const TrainConfig ca = tiny_config(a.path().toStdString());
