@@ -44,7 +44,8 @@ std::string Environment::line() const {
     << (native_bf16 ? ", native bf16" : "") << "; load average " << fixed(load_before, 2);
   if (load_after >= 0) o << " -> " << fixed(load_after, 2);
   if (load_before > logical_cpus * 0.5)
-    o << " (busy machine: figures are slower than on an idle one)";
+    o << " (busy machine: figures are slower than on an idle one, and with more than one thread OpenMP "
+         "waits on descheduled threads; compare with --threads 1 and the CPU-time columns)";
   return o.str();
 }
 
