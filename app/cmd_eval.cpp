@@ -30,7 +30,8 @@ int eval_main(const Argv& argv) {
       .option("max-images", "evaluate at most N images (0 = all)", "0")
       .option("device", "auto, cpu or cuda", "auto")
       .option("threads", "CPU threads (0 = all hardware threads)", "0")
-      .option("input", "network input HxW (default: the checkpoint's preset size)");
+      .option("input", "network input HxW (default: the checkpoint's preset size)")
+      .option("dtype", "inference precision: auto (bf16 on CPUs with native bf16), fp32, bf16, fp16", "auto");
   if (!args.parse(argv)) return 0;
 
   std::string checkpoint = args.get("checkpoint");
@@ -43,6 +44,21 @@ int eval_main(const Argv& argv) {
   const int max_images = args.get_int("max-images");
   if (max_images < 0) throw UsageError("--max-images must be >= 0");
 
+  pl::core::inference::PredictorOptions po;
+  po.device = args.get("device");
+  po.threads = args.get_int("threads");
+  po.dtype = args.get("dtype");
+  if (po.threads == 0) po.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (args.has("input")) {
+    char x = 0;
+    if (std::sscanf(args.get("input").c_str(), "%d%c%d", &po.input_h, &x, &po.input_w) != 3 || x != 'x')
+      throw UsageError("--input expects HxW, got '" + args.get("input") + "'");
+  }
+  try {
+    po.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
   pl::core::data::DatasetOptions d;
   d.root = args.get("data");
   d.split = args.get("split-mode");
@@ -62,20 +78,11 @@ int eval_main(const Argv& argv) {
   if (max_images > 0 && pairs.size() > static_cast<size_t>(max_images)) pairs.resize(static_cast<size_t>(max_images));
   if (pairs.empty()) throw std::runtime_error("no images in split '" + which + "' of " + d.root);
 
-  pl::core::inference::PredictorOptions po;
-  po.device = args.get("device");
-  po.threads = args.get_int("threads");
-  if (po.threads == 0) po.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (args.has("input")) {
-    char x = 0;
-    if (std::sscanf(args.get("input").c_str(), "%d%c%d", &po.input_h, &x, &po.input_w) != 3 || x != 'x')
-      throw UsageError("--input expects HxW, got '" + args.get("input") + "'");
-  }
   pl::core::inference::Predictor predictor(checkpoint, po);
   const auto& info = predictor.info();
-  std::printf("checkpoint %s: preset %s, input %dx%d, %s; %zu %s images from %s\n", checkpoint.c_str(),
-              info.preset.c_str(), info.input_h, info.input_w, info.device.c_str(), pairs.size(), which.c_str(),
-              d.root.c_str());
+  std::printf("checkpoint %s: preset %s, input %dx%d, %s, %s; %zu %s images from %s\n", checkpoint.c_str(),
+              info.preset.c_str(), info.input_h, info.input_w, info.device.c_str(), info.dtype.c_str(), pairs.size(),
+              which.c_str(), d.root.c_str());
   std::fflush(stdout);
 
   pl::core::metrics::EvalOptions eo;
