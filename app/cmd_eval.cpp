@@ -1,5 +1,6 @@
 // polyplens eval: scores a checkpoint on a split at the original image resolution and prints both
 // metric conventions (core/metrics/evaluate.h).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -10,15 +11,66 @@
 #include "core/data/dataset.h"
 #include "core/inference/predictor.h"
 #include "core/metrics/evaluate.h"
+#include "core/sample/clip_score.h"
 
 namespace pl::app {
 namespace {
+
+// polyplens eval --clip: per-frame polyp Dice of a video against its mask track (core/sample/clip_score.h).
+int eval_clip(const Args& args, const std::string& checkpoint, const pl::core::inference::PredictorOptions& po) {
+  const std::string video = args.get("clip");
+  std::string masks = args.get("clip-masks");
+  if (masks.empty()) masks = std::filesystem::path(video).replace_extension(".plmasks").string();
+  if (!std::filesystem::exists(video)) throw UsageError("--clip: no such file '" + video + "'");
+  if (!std::filesystem::exists(masks))
+    throw UsageError("--clip: no mask track '" + masks + "' (give it with --clip-masks)");
+  const int max_frames = args.get_int("max-frames");
+  if (max_frames < 0) throw UsageError("--max-frames must be >= 0");
+
+  pl::core::inference::Predictor predictor(checkpoint, po);
+  const auto& info = predictor.info();
+  std::printf("checkpoint %s: preset %s, input %dx%d, %s, %s; clip %s\n", checkpoint.c_str(), info.preset.c_str(),
+              info.input_h, info.input_w, info.device.c_str(), info.dtype.c_str(), video.c_str());
+  std::fflush(stdout);
+  const auto s = pl::core::score_clip(video, masks, predictor, [](int done, int total) {
+    if (done % 25 == 0 || done == total) {
+      std::fprintf(stderr, "\r%d/%d frames", done, total);
+      if (done == total) std::fprintf(stderr, "\n");
+    }
+  }, max_frames);
+  std::vector<double> sorted = s.frame_dice;
+  std::sort(sorted.begin(), sorted.end());
+  const auto quantile = [&](double q) {
+    return sorted.empty() ? 0.0 : sorted[std::min(sorted.size() - 1, static_cast<size_t>(q * double(sorted.size())))];
+  };
+  const auto below = std::count_if(sorted.begin(), sorted.end(), [](double v) { return v < 0.5; });
+  std::printf("\nframes %d\n", s.frames);
+  std::printf("polyp Dice, per-frame mean   %.4f\n", s.mean_dice);
+  std::printf("polyp Dice, pooled (frames)  %.4f\n", s.pooled_dice);
+  std::printf("per-frame min / p10 / median / p90: %.4f / %.4f / %.4f / %.4f\n", quantile(0), quantile(0.1),
+              quantile(0.5), quantile(0.9));
+  std::printf("frames with Dice < 0.5: %td of %d\n", below, s.frames);
+  if (args.has("json")) {
+    std::ofstream out(args.get("json"));
+    out.precision(9);
+    out << "{\n  \"checkpoint\": \"" << checkpoint << "\",\n  \"clip\": \"" << video << "\",\n  \"masks\": \"" << masks
+        << "\",\n  \"dtype\": \"" << info.dtype << "\",\n  \"frames\": " << s.frames << ",\n  \"mean_dice\": "
+        << s.mean_dice << ",\n  \"pooled_dice\": " << s.pooled_dice << ",\n  \"frame_dice\": [";
+    for (size_t i = 0; i < s.frame_dice.size(); ++i) out << (i ? ", " : "") << s.frame_dice[i];
+    out << "]\n}\n";
+    if (!out) throw std::runtime_error("cannot write " + args.get("json"));
+    std::cout << "JSON report: " << args.get("json") << "\n";
+  }
+  return 0;
+}
 
 int eval_main(const Argv& argv) {
   Args args("eval",
             "Evaluate a checkpoint on a Kvasir-SEG style folder at the original image resolution. Prints the\n"
             "mmseg dataset-level metrics (per class and two-class means: the paper's mDice/mIoU) and the\n"
-            "polyp-only metrics (dataset-level and per-image mean).");
+            "polyp-only metrics (dataset-level and per-image mean). With --clip, scores a video against its\n"
+            "ground-truth mask track instead (per-frame polyp Dice, their mean and the pooled Dice), e.g. the\n"
+            "bundled sample: --clip resources/samples/sample.mp4.");
   args.option("data", "data folder with images/ and masks/", pl::core::data::default_data_root())
       .option("split", "val, train or all; with --run, the run's saved split is used", "val")
       .option("split-mode", "how to split when the folder has no saved split: official or random90", "official")
@@ -31,7 +83,10 @@ int eval_main(const Argv& argv) {
       .option("device", "auto, cpu or cuda", "auto")
       .option("threads", "CPU threads (0 = all hardware threads)", "0")
       .option("input", "network input HxW (default: the checkpoint's preset size)")
-      .option("dtype", "inference precision: auto (bf16 on CPUs with native bf16), fp32, bf16, fp16", "auto");
+      .option("dtype", "inference precision: auto (bf16 on CPUs with native bf16), fp32, bf16, fp16", "auto")
+      .option("clip", "score this video against its mask track instead of a data split")
+      .option("clip-masks", "the clip's mask track (default: the video's name with .plmasks)")
+      .option("max-frames", "with --clip: score only the first N frames (0 = all)", "0");
   if (!args.parse(argv)) return 0;
 
   std::string checkpoint = args.get("checkpoint");
@@ -59,6 +114,9 @@ int eval_main(const Argv& argv) {
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
+  if (args.has("clip")) return eval_clip(args, checkpoint, po);
+  if (args.has("clip-masks") || args.has("max-frames")) throw UsageError("--clip-masks and --max-frames need --clip");
+
   pl::core::data::DatasetOptions d;
   d.root = args.get("data");
   d.split = args.get("split-mode");

@@ -1,5 +1,6 @@
 #include "core/sample/clip_score.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <opencv2/videoio.hpp>
@@ -10,20 +11,21 @@
 namespace pl::core {
 
 ClipScore score_clip(const std::string& video, const std::string& mask_track,
-                     inference::Predictor& predictor, const std::function<void(int, int)>& progress) {
+                     inference::Predictor& predictor, const std::function<void(int, int)>& progress,
+                     int max_frames) {
   const MaskTrack track = read_mask_track(mask_track);
   cv::VideoCapture cap(video, cv::CAP_GSTREAMER);
   if (!cap.isOpened()) throw std::runtime_error("cannot open video '" + video + "'");
   ClipScore s;
   double inter = 0, sum = 0;
   cv::Mat frame;
-  const int total = static_cast<int>(track.size());
-  while (cap.read(frame)) {
-    if (s.frames >= total)
-      throw std::runtime_error("'" + video + "' has more frames than its mask track (" +
-                               std::to_string(total) + ")");
+  const int in_track = static_cast<int>(track.size());
+  const int total = max_frames > 0 ? std::min(max_frames, in_track) : in_track;
+  while (s.frames < total && cap.read(frame)) {
     if (frame.cols != track.width || frame.rows != track.height)
-      throw std::runtime_error("'" + video + "' frame size differs from its mask track");
+      throw std::runtime_error("'" + video + "' frame " + std::to_string(s.frames) + " is " +
+                               std::to_string(frame.cols) + "x" + std::to_string(frame.rows) + ", its mask track '" +
+                               mask_track + "' " + std::to_string(track.width) + "x" + std::to_string(track.height));
     const cv::Mat truth = track.frame(static_cast<size_t>(s.frames));
     const cv::Mat pred = predictor.predict(frame).mask;
     const double i = cv::countNonZero(truth & pred);
@@ -34,9 +36,12 @@ ClipScore score_clip(const std::string& video, const std::string& mask_track,
     ++s.frames;
     if (progress) progress(s.frames, total);
   }
-  if (s.frames != total)
-    throw std::runtime_error("'" + video + "' has " + std::to_string(s.frames) + " frames, its mask track " +
-                             std::to_string(total));
+  if (s.frames < total)
+    throw std::runtime_error("'" + video + "' has " + std::to_string(s.frames) + " frames, its mask track '" +
+                             mask_track + "' " + std::to_string(in_track));
+  if (max_frames <= 0 && cap.read(frame))
+    throw std::runtime_error("'" + video + "' has more frames than its mask track '" + mask_track + "' (" +
+                             std::to_string(in_track) + ")");
   for (double d : s.frame_dice) s.mean_dice += d;
   s.mean_dice /= std::max(1, s.frames);
   s.pooled_dice = sum > 0 ? 2 * inter / sum : 1.0;

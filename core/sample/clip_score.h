@@ -22,6 +22,7 @@ struct ClipScore {
 // their frame counts or sizes disagree.
 ClipScore score_clip(const std::string& video, const std::string& mask_track,
                      inference::Predictor& predictor,
-                     const std::function<void(int done, int total)>& progress = {});
+                     const std::function<void(int done, int total)>& progress = {}, int max_frames = 0);
+// max_frames > 0 scores only the first max_frames frames (the video and track must still agree there).
 
 }  // namespace pl::core
