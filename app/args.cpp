@@ -1,6 +1,7 @@
 #include "app/args.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -119,6 +120,20 @@ int guarded(const std::string& command, int (*body)(const Argv&), const Argv& ar
     std::cerr << "polyplens " << command << ": error: " << e.what() << "\n";
     return 1;
   }
+}
+
+std::string bundled_resource(const std::string& relative, std::vector<std::string>* looked) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share" / "polyplens" / relative);
+  candidates.push_back(fs::path(POLYPLENS_SOURCE_DIR) / "resources" / relative);
+  for (const auto& c : candidates) {
+    if (looked) looked->push_back(c.string());
+    if (fs::is_regular_file(c, ec)) return c.string();
+  }
+  return {};
 }
 
 }  // namespace pl::app

@@ -21,20 +21,14 @@ namespace fs = std::filesystem;
 
 std::atomic<bool> g_cancel{false};
 
-// A checkpoint shipped with the program: $POLYPLENS_CHECKPOINT, then share/polyplens/models/default.pt
-// next to the installed binary, then resources/models/default.pt of the source tree (developer builds).
+// The checkpoint shipped with the program: $POLYPLENS_CHECKPOINT, else the bundled default.
 std::string bundled_checkpoint(std::vector<std::string>& looked) {
-  std::vector<fs::path> candidates;
-  if (const char* env = std::getenv("POLYPLENS_CHECKPOINT"); env && *env) candidates.emplace_back(env);
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) candidates.push_back(exe.parent_path().parent_path() / "share" / "polyplens" / "models" / "default.pt");
-  candidates.push_back(fs::path(POLYPLENS_SOURCE_DIR) / "resources" / "models" / "default.pt");
-  for (const auto& c : candidates) {
-    looked.push_back(c.string());
-    if (fs::is_regular_file(c, ec)) return c.string();
+  if (const char* env = std::getenv("POLYPLENS_CHECKPOINT"); env && *env) {
+    looked.emplace_back(env);
+    std::error_code ec;
+    if (fs::is_regular_file(env, ec)) return env;
   }
-  return {};
+  return bundled_resource("models/default.pt", &looked);
 }
 
 void print_progress(const pl::core::AnnotateProgress& p) {

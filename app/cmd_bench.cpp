@@ -15,6 +15,7 @@
 #include "core/bench/json_util.h"
 #include "core/bench/model_bench.h"
 #include "core/bench/pipeline_bench.h"
+#include "core/bench/soak_bench.h"
 #include "core/bench/train_bench.h"
 
 namespace pl::app {
@@ -48,9 +49,11 @@ int cmd_bench(const Argv& argv) {
          "Benchmarks with their peers side by side, in one run. SUITE is model (forward latency per preset, "
          "dtype and inference option, beside Python eager torchvision models on the same LibTorch and the "
          "machine's matmul floor), pipeline (per-stage latency at 1080p, video delay, mask age under a "
-         "live-rate source), train (images/s per preset and crop beside the forward-only cost) or all. "
+         "live-rate source), train (images/s per preset and crop beside the forward-only cost) or all; "
+         "soak (not in all) plays a looping clip through the whole live pipeline for --minutes and checks "
+         "memory, latency creep and frame drift. "
          "Run on a quiet machine: other load slows every figure.");
-  a.positional("SUITE", "model | pipeline | train | all (default: all)")
+  a.positional("SUITE", "model | pipeline | train | all | soak (default: all)")
       .flag("quick", "few runs and fewer variants (a smoke test, or a first look)")
       .option("json", "also write every figure to this JSON file")
       .option("threads", "intra-op threads for us and the Python peers (0 = all hardware threads)", "0")
@@ -65,12 +68,17 @@ int cmd_bench(const Argv& argv) {
       .option("batch", "train suite batch (default: 2 for ResNet-50/101 presets, 8 otherwise)", "0")
       .option("frame", "pipeline frame size WxH", "1920x1080")
       .option("live-seconds", "pipeline live run length (default: 10, quick: 3; 0 skips it)")
-      .option("device", "cpu or cuda", "cpu");
+      .option("device", "cpu or cuda", "cpu")
+      .option("minutes", "soak: run length in minutes", "10")
+      .option("window", "soak: seconds per sample window", "30")
+      .option("soak-warmup", "soak: seconds excluded from the verdict (default: one window)")
+      .option("video", "soak: the clip to loop (default: the bundled sample)")
+      .option("checkpoint", "soak: the model (default: the bundled default model)");
   if (!a.parse(argv)) return 0;
 
   const std::string suite = a.positionals().empty() ? "all" : a.positionals()[0];
-  if (suite != "model" && suite != "pipeline" && suite != "train" && suite != "all")
-    throw UsageError("unknown suite '" + suite + "' (valid: model, pipeline, train, all)");
+  if (suite != "model" && suite != "pipeline" && suite != "train" && suite != "all" && suite != "soak")
+    throw UsageError("unknown suite '" + suite + "' (valid: model, pipeline, train, all, soak)");
   const bool quick = a.has("quick");
   int threads = a.get_int("threads");
   if (threads < 0) throw UsageError("--threads must be >= 0, got " + std::to_string(threads));
@@ -147,6 +155,32 @@ int cmd_bench(const Argv& argv) {
     const auto r = bench::run_train_bench(o);
     std::cout << bench::to_table(r, o.timing) << "\n";
     suites["train"] = bench::to_json(r);
+  }
+
+  if (suite == "soak") {
+    bench::SoakOptions o;
+    o.minutes = a.get_double("minutes");
+    o.window_seconds = a.get_double("window");
+    o.warmup_seconds = a.has("soak-warmup") ? a.get_double("soak-warmup") : o.window_seconds;
+    std::vector<std::string> looked;
+    o.video = a.has("video") ? a.get("video") : bundled_resource("samples/sample.mp4", &looked);
+    o.checkpoint = a.has("checkpoint") ? a.get("checkpoint") : bundled_resource("models/default.pt", &looked);
+    if (o.video.empty() || o.checkpoint.empty()) {
+      std::string where;
+      for (const auto& l : looked) where += "\n  " + l;
+      throw UsageError("soak: the bundled sample or model is missing (give --video/--checkpoint); looked in:" + where);
+    }
+    o.device = device;
+    o.threads = threads;
+    o.progress = progress;
+    try {
+      o.validate();
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    const auto r = bench::run_soak(o);
+    std::cout << bench::to_table(r) << "\n";
+    suites["soak"] = bench::to_json(r);
   }
 
   env.finish();
