@@ -18,7 +18,7 @@
 #include "core/review/detection_scan.h"
 #include "core/video/make_source.h"
 #include "ui/image_convert.h"
-#include "ui/predictor_segmenter.h"
+#include "core/pipeline/predictor_segmenter.h"
 #include "ui/settings.h"
 #include "ui/source_bar.h"
 #include "ui/timeline_slider.h"
@@ -367,7 +367,7 @@ void LiveTab::load_checkpoint(const QString& path) {
     r.generation = generation;
     r.path = path;
     try {
-      r.segmenter = std::make_shared<PredictorSegmenter>(path.toStdString(), options);
+      r.segmenter = std::make_shared<core::PredictorSegmenter>(path.toStdString(), options);
     } catch (const std::exception& e) {
       r.error = QString::fromStdString(e.what());
     }
@@ -396,7 +396,7 @@ void LiveTab::on_loaded(const LoadResult& r) {
   model_status_ = ModelStatus::kWarmingUp;
   settings_.set_last_checkpoint(r.path);
   pl::log::get("ui")->info("model loaded: {}", r.segmenter->describe());
-  session_->set_segmenter(share(r.segmenter));
+  session_->set_segmenter(core::share_segmenter(r.segmenter));
   // A paused file gets no new frames: deliver the one on screen again so it gets its mask.
   if (core::FrameSource* src = session_->source();
       src && source_info_.seekable && source_state_ != core::SourceState::Playing && shown_index_ >= 0) {
@@ -719,7 +719,7 @@ bool LiveTab::scan_detections() {
             core::review::ScanOptions options;
             options.stride = 2;  // every other frame: half the cost, segments stay whole (max_gap 5)
             try {
-              scan_->start(video, share(std::move(r.segmenter)), options);
+              scan_->start(video, core::share_segmenter(std::move(r.segmenter)), options);
             } catch (const std::exception& e) {
               transport_->set_scan_progress(-1);
               view_->show_toast(tr("Detection pass: %1").arg(q(e.what())), 6000);
@@ -732,7 +732,7 @@ bool LiveTab::scan_detections() {
     LoadResult r;
     r.path = path;
     try {
-      r.segmenter = std::make_shared<PredictorSegmenter>(path.toStdString(), po);
+      r.segmenter = std::make_shared<core::PredictorSegmenter>(path.toStdString(), po);
     } catch (const std::exception& e) {
       r.error = QString::fromStdString(e.what());
     }
@@ -819,7 +819,7 @@ bool LiveTab::export_frames(const QString& out_dir, bool detections_only, int ev
     try {
       core::inference::PredictorOptions po;
       po.device = device.toStdString();
-      *segmenter = std::make_unique<PredictorSegmenter>(checkpoint.toStdString(), po);
+      *segmenter = std::make_unique<core::PredictorSegmenter>(checkpoint.toStdString(), po);
       return {};
     } catch (const std::exception& e) {
       return QString::fromStdString(e.what());

@@ -23,6 +23,9 @@
 #include "core/review/polyp_alert.h"
 #include "ui/hud.h"
 
+namespace pl::core {
+class PredictorSegmenter;
+}
 namespace pl::core::review {
 class DetectionScan;
 }
@@ -33,7 +36,6 @@ class Recorder;
 
 namespace pl::ui {
 
-class PredictorSegmenter;
 class Settings;
 class SourceBar;
 class TransportBar;
@@ -134,7 +136,7 @@ class LiveTab : public QWidget {
   struct LoadResult {
     int generation = 0;
     QString path;
-    std::shared_ptr<PredictorSegmenter> segmenter;
+    std::shared_ptr<core::PredictorSegmenter> segmenter;
     QString error;
   };
 

@@ -24,4 +24,9 @@ class FrameSegmenter {
   virtual std::string describe() const = 0;
 };
 
+// The pipeline and the review jobs own their segmenter (unique_ptr); a model loaded once (e.g. on a
+// loader thread, travelling through a QFuture) is a shared_ptr. This wraps it for one owner; the
+// wrapper must be the only caller of segment() once handed over.
+std::unique_ptr<FrameSegmenter> share_segmenter(std::shared_ptr<FrameSegmenter> segmenter);
+
 }  // namespace pl::core

@@ -32,45 +32,9 @@ FakeFrameSource::FakeFrameSource(FakeSourceOptions options) : options_(std::move
 
 FakeFrameSource::~FakeFrameSource() { stop(); }
 
-void FakeFrameSource::open() {
-  if (thread_.joinable()) return;
-  set_state(SourceState::Opening);
-  thread_ = std::thread([this] { run(); });
-}
-
-void FakeFrameSource::start() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    play_requested_ = true;
-  }
-  wake_.notify_all();
-}
-
-void FakeFrameSource::pause() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    play_requested_ = false;
-  }
-  wake_.notify_all();
-}
-
-void FakeFrameSource::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_requested_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-  if (state() != SourceState::Idle) set_state(SourceState::Stopped);
-}
-
 bool FakeFrameSource::seek_to_frame(int64_t index) {
   if (!info().seekable || index < 0 || index >= options_.num_frames) return false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    seek_target_ = index;
-  }
-  wake_.notify_all();
+  request_seek(index);
   return true;
 }
 
@@ -83,8 +47,7 @@ bool FakeFrameSource::step(int frames) { return seek_to_frame(std::max<int64_t>(
 
 bool FakeFrameSource::set_rate(double rate) {
   if (!info().seekable || !(rate > 0.0 && rate <= 16.0)) return false;
-  std::lock_guard<std::mutex> lock(mutex_);
-  rate_ = rate;
+  store_rate(rate);
   return true;
 }
 

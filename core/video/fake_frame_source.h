@@ -7,12 +7,9 @@
 // it produces frames at `fps` (or as fast as on_frame returns when fps <= 0) and applies control
 // requests between frames. Control methods are callable from any thread; stop() joins.
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <optional>
-#include <thread>
 
-#include "core/video/frame_source.h"
+#include "core/video/threaded_frame_source.h"
 
 namespace pl::core {
 
@@ -31,15 +28,11 @@ struct FakeSourceOptions {
   void validate() const;  // throws std::invalid_argument naming the bad value
 };
 
-class FakeFrameSource : public FrameSource {
+class FakeFrameSource : public ThreadedFrameSource {
  public:
   explicit FakeFrameSource(FakeSourceOptions options = {});
   ~FakeFrameSource() override;
 
-  void open() override;
-  void start() override;
-  void pause() override;
-  void stop() override;
   bool seek_to_frame(int64_t index) override;
   bool seek_to_time(int64_t pts_ns) override;
   bool step(int frames) override;
@@ -48,17 +41,10 @@ class FakeFrameSource : public FrameSource {
   int64_t frames_produced() const { return produced_.load(); }
 
  private:
-  void run();
+  void run() override;
   Frame make_frame(int64_t index, bool preroll) const;
 
   FakeSourceOptions options_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_requested_ = false;    // guarded by mutex_
-  bool play_requested_ = false;    // guarded by mutex_
-  int64_t seek_target_ = -1;       // guarded by mutex_; -1 = none
-  double rate_ = 1.0;              // guarded by mutex_
   std::atomic<int64_t> produced_{0};
 };
 

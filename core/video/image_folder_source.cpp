@@ -40,45 +40,9 @@ ImageFolderSource::ImageFolderSource(SourceSpec spec) : spec_(std::move(spec)) {
 
 ImageFolderSource::~ImageFolderSource() { stop(); }
 
-void ImageFolderSource::open() {
-  if (thread_.joinable()) return;
-  set_state(SourceState::Opening);
-  thread_ = std::thread([this] { run(); });
-}
-
-void ImageFolderSource::start() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    play_requested_ = true;
-  }
-  wake_.notify_all();
-}
-
-void ImageFolderSource::pause() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    play_requested_ = false;
-  }
-  wake_.notify_all();
-}
-
-void ImageFolderSource::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_requested_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-  if (state() != SourceState::Idle) set_state(SourceState::Stopped);
-}
-
 bool ImageFolderSource::seek_to_frame(int64_t index) {
   if (index < 0 || index >= static_cast<int64_t>(paths_.size())) return false;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    seek_target_ = index;
-  }
-  wake_.notify_all();
+  request_seek(index);
   return true;
 }
 
@@ -94,8 +58,7 @@ bool ImageFolderSource::step(int frames) {
 
 bool ImageFolderSource::set_rate(double rate) {
   if (!(rate >= 0.0625 && rate <= 16.0)) return false;
-  std::lock_guard<std::mutex> lock(mutex_);
-  rate_ = rate;
+  store_rate(rate);
   return true;
 }
 

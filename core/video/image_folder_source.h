@@ -5,27 +5,20 @@
 //
 // Threading model: one internal thread reads/decodes images and calls on_frame (streaming thread)
 // and the state/error callbacks (control thread role). Control methods from any thread; stop() joins.
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "core/video/frame_source.h"
+#include "core/video/threaded_frame_source.h"
 #include "core/video/source_spec.h"
 
 namespace pl::core {
 
-class ImageFolderSource : public FrameSource {
+class ImageFolderSource : public ThreadedFrameSource {
  public:
   // Lists the folder now (throws std::invalid_argument if the spec is not an ImageFolder).
   explicit ImageFolderSource(SourceSpec spec);
   ~ImageFolderSource() override;
 
-  void open() override;
-  void start() override;
-  void pause() override;
-  void stop() override;
   bool seek_to_frame(int64_t index) override;
   bool seek_to_time(int64_t pts_ns) override;
   bool step(int frames) override;
@@ -36,18 +29,11 @@ class ImageFolderSource : public FrameSource {
   static bool is_image_file(const std::string& path);
 
  private:
-  void run();
+  void run() override;
   bool read(int64_t index, bool preroll);
 
   SourceSpec spec_;
   std::vector<std::string> paths_, names_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_requested_ = false;  // guarded by mutex_
-  bool play_requested_ = false;  // guarded by mutex_
-  int64_t seek_target_ = -1;     // guarded by mutex_
-  double rate_ = 1.0;            // guarded by mutex_
 };
 
 }  // namespace pl::core

@@ -14,6 +14,7 @@
 #include "core/pipeline/annotate.h"
 #include "core/pipeline/predictor_segmenter.h"
 #include "core/test_video_clips.h"
+#include "support/tiny_model.h"
 #include "core/video/gst_frame_source.h"
 #include "model/checkpoint.h"
 #include "model/segmentor.h"
@@ -196,15 +197,8 @@ class TestAnnotate : public QObject {
   // The real model: a tiny random checkpoint through the Predictor. Output PNGs equal the overlay of
   // the Predictor's own masks on the same input images.
   void tiny_checkpoint_through_predictor_segmenter() {
-    pl::model::SegmentorOptions so;
+    pl::model::SegmentorOptions so = pl::test::tiny_options(64, 80);
     so.preset = "tiny-annotate-test";
-    so.depth = 18;
-    so.channels = 16;
-    so.project_channels = 8;
-    so.aux_channels = 8;
-    so.key_pool_scales = {1, 2};
-    so.input_h = 64;
-    so.input_w = 80;
     torch::manual_seed(11);
     pl::model::AnnSegmentor model(so);
     model->eval();

@@ -13,6 +13,7 @@
 #include "core/export/figure.h"
 #include "core/inference/predictor.h"
 #include "model/checkpoint.h"
+#include "support/tiny_model.h"
 
 using namespace pl::core::exporting;
 
@@ -149,15 +150,8 @@ class TestFigure : public QObject {
   // The real path: a tiny random checkpoint written with model/checkpoint.h, loaded by the Predictor.
   void withTinyCheckpoint() {
     QTemporaryDir dir;
-    pl::model::SegmentorOptions o;
+    pl::model::SegmentorOptions o = pl::test::tiny_options(64, 80);
     o.preset = "tiny-figure-test";
-    o.depth = 18;
-    o.channels = 16;
-    o.project_channels = 8;
-    o.aux_channels = 8;
-    o.key_pool_scales = {1, 2};
-    o.input_h = 64;
-    o.input_w = 80;
     torch::manual_seed(7);
     pl::model::AnnSegmentor model(o);
     model->eval();

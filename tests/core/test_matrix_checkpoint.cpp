@@ -21,6 +21,7 @@
 #include "core/matrix_support.h"
 #include "model/checkpoint.h"
 #include "model/weights.h"
+#include "support/tiny_model.h"
 
 using namespace pl::model;
 using pl::test::contains;
@@ -28,19 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-SegmentorOptions tiny(int depth = 18, int classes = 2) {
-  SegmentorOptions o;
-  o.preset = "tiny-test";
-  o.depth = depth;
-  o.num_classes = classes;
-  o.channels = 16;
-  o.project_channels = 8;
-  o.aux_channels = 8;
-  o.key_pool_scales = {1, 2};
-  o.input_h = 32;
-  o.input_w = 32;
-  return o;
-}
+SegmentorOptions tiny(int depth = 18, int classes = 2) { return pl::test::tiny_options(32, 32, depth, classes); }
 
 // torchvision files in the three shapes users bring: dict (what we read), OrderedDict (what
 // `torch.save(model.state_dict())` writes) and the pre-1.6 legacy format; plus a NaN-poisoned dict.

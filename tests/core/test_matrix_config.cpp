@@ -16,6 +16,7 @@
 
 #include "core/matrix_support.h"
 #include "core/train/trainer.h"
+#include "support/tiny_model.h"
 
 using pl::core::train::TrainConfig;
 using pl::test::contains;
@@ -65,18 +66,7 @@ TrainConfig valid_config() {
   return c;
 }
 
-pl::model::SegmentorOptions tiny() {
-  pl::model::SegmentorOptions o;
-  o.preset = "tiny-test";
-  o.depth = 18;
-  o.channels = 16;
-  o.project_channels = 8;
-  o.aux_channels = 8;
-  o.key_pool_scales = {1, 2};
-  o.input_h = 32;
-  o.input_w = 32;
-  return o;
-}
+pl::model::SegmentorOptions tiny() { return pl::test::tiny_options(); }
 
 QString polyplens() { return QStringLiteral(POLYPLENS_TEST_BINARY_DIR "/app/polyplens"); }
 

@@ -14,6 +14,7 @@
 #include "core/metrics/evaluate.h"
 #include "model/checkpoint.h"
 #include "model/segmentor.h"
+#include "support/tiny_model.h"
 
 namespace fs = std::filesystem;
 using namespace pl::core;
@@ -21,15 +22,7 @@ using namespace pl::core;
 namespace {
 
 pl::model::AnnSegmentor tiny_model() {
-  pl::model::SegmentorOptions o;
-  o.preset = "tiny-test";
-  o.depth = 18;
-  o.channels = 16;
-  o.project_channels = 8;
-  o.aux_channels = 8;
-  o.key_pool_scales = {1, 2};
-  o.input_h = 64;
-  o.input_w = 96;
+  const auto o = pl::test::tiny_options(64, 96);
   torch::manual_seed(3);
   pl::model::AnnSegmentor m(o);
   // Make the classifier's output depend visibly on the input, so masks are not all one class.

@@ -18,6 +18,7 @@
 #include "model/checkpoint.h"
 #include "model/losses.h"
 #include "model/segmentor.h"
+#include "support/tiny_model.h"
 
 namespace fs = std::filesystem;
 using namespace pl::core;
@@ -26,18 +27,7 @@ using pl::core::train::TrainPhase;
 
 namespace {
 
-pl::model::SegmentorOptions tiny() {
-  pl::model::SegmentorOptions o;
-  o.preset = "tiny-test";
-  o.depth = 18;
-  o.channels = 16;
-  o.project_channels = 8;
-  o.aux_channels = 8;
-  o.key_pool_scales = {1, 2};
-  o.input_h = 32;
-  o.input_w = 32;
-  return o;
-}
+pl::model::SegmentorOptions tiny() { return pl::test::tiny_options(); }
 
 TrainConfig tiny_config(const std::string& out) {
   TrainConfig c;

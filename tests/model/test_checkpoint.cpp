@@ -11,23 +11,15 @@
 
 #include "model/checkpoint.h"
 #include "model/segmentor.h"
+#include "support/tiny_model.h"
 
 using namespace pl::model;
 
 namespace {
 
 SegmentorOptions tiny(int depth = 18, int classes = 2) {
-  SegmentorOptions o;
-  o.preset = "tiny-test";
-  o.depth = depth;
-  o.num_classes = classes;
-  o.channels = 16;
-  o.project_channels = 8;
-  o.aux_channels = 8;
-  o.key_pool_scales = {1, 2};
+  SegmentorOptions o = pl::test::tiny_options(96, 128, depth, classes);
   o.dropout = 0.25;
-  o.input_h = 96;
-  o.input_w = 128;
   o.mean = {1.5f, 2.25f, 3.125f};
   o.std = {4.0f, 5.5f, 6.75f};
   return o;
