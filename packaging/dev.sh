@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The two set-up commands of the README.
 #   packaging/dev.sh run    install what is missing, build (Release), start the app on the bundled sample
-#   packaging/dev.sh test   install what is missing (with test extras), build (Release), run all tests
-# Both share build/release, so running one after the other builds once. The stricter `ci` preset
-# (warnings as errors) is `cmake --preset ci && cmake --build --preset ci`.
+#   packaging/dev.sh test   install what is missing (with test extras), build with warnings as errors
+#                           (the `ci` preset: Release + -Werror, build/ci), run all tests through CTest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmd=${1:-}
@@ -28,9 +27,9 @@ case "$cmd" in
     ;;
   test)
     packaging/install-deps.sh --test
-    cmake --preset release >/dev/null
-    cmake --build --preset release -j "$jobs"
-    exec ctest --preset release -j "$jobs" "$@"
+    cmake --preset ci >/dev/null
+    cmake --build --preset ci -j "$jobs"
+    exec ctest --preset ci -j "$jobs" "$@"
     ;;
   *)
     echo "usage: packaging/dev.sh run|test" >&2
