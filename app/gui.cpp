@@ -1,5 +1,7 @@
-// The desktop window: `polyplens [--video FILE|URI] [--checkpoint FILE] [PATH]`.
+// The desktop window: `polyplens [--video FILE|URI] [--checkpoint FILE] [PATH]`. Without a model on the
+// command line it loads the last one used, else the bundled default (share/polyplens/models/default.pt).
 #include <QApplication>
+#include <QFileInfo>
 #include <QIcon>
 #include <QTabWidget>
 #include <QTimer>
@@ -9,6 +11,7 @@
 #include "core/log/log.h"
 #include "ui/live_tab.h"
 #include "ui/main_window.h"
+#include "ui/settings.h"
 #include "ui/theme.h"
 
 namespace pl::app {
@@ -50,6 +53,15 @@ int run_gui(int argc, char** argv, const Argv& /*args*/) {
   if (args.has("checkpoint")) window.open_path(QString::fromStdString(args.get("checkpoint")));
   for (const std::string& p : args.positionals()) window.open_path(QString::fromStdString(p));
   if (args.has("video")) window.open_path(QString::fromStdString(args.get("video")));
+  // No model named: the one used last, else the bundled default, so video opened later is segmented.
+  bool model_given = args.has("checkpoint");
+  for (const std::string& p : args.positionals())
+    model_given = model_given || pl::ui::MainWindow::is_checkpoint_path(QString::fromStdString(p));
+  if (!model_given) {
+    QString model = pl::ui::Settings().last_checkpoint();
+    if (model.isEmpty() || !QFileInfo(model).isFile()) model = QString::fromStdString(bundled_resource("models/default.pt"));
+    if (!model.isEmpty()) window.open_path(model);
+  }
 
   int exit_code = 0;
   if (args.has("screenshot")) {
