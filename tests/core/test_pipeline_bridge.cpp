@@ -25,7 +25,8 @@ class TestPipelineBridge : public QObject {
     // Recorded on this (GUI) thread: a QSignalSpy would be called on the source's thread (a data race
     // with the reads below, which TSan reports).
     QStringList states;
-    connect(&bridge, &LiveSessionBridge::stateChanged, this,
+    QObject receiver;  // destroyed before `states`: queued calls still pending then are dropped
+    connect(&bridge, &LiveSessionBridge::stateChanged, &receiver,
             [&](int, const QString& name, const QString&) { states << name; }, Qt::QueuedConnection);
     FakeSourceOptions so;
     so.fps = 200.0;
@@ -45,7 +46,8 @@ class TestPipelineBridge : public QObject {
     LiveSession session;
     LiveSessionBridge bridge(session);
     QList<QVariantList> errors;  // recorded on this thread, as above
-    connect(&bridge, &LiveSessionBridge::errorOccurred, this,
+    QObject receiver;
+    connect(&bridge, &LiveSessionBridge::errorOccurred, &receiver,
             [&](int category, const QString& name, const QString& message, bool transient) {
               errors.append({category, name, message, transient});
             }, Qt::QueuedConnection);
