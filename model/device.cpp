@@ -1,6 +1,8 @@
 #include "model/device.h"
 
+#include <fstream>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #include <ATen/Context.h>
@@ -50,6 +52,18 @@ void configure_cpu_threads(int n) {
 std::string describe_device(const c10::Device& device) {
   if (device.is_cpu()) return "cpu (" + std::to_string(at::get_num_threads()) + " threads)";
   return device.str();
+}
+
+bool cpu_has_native_bf16() {
+  static const bool has = [] {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("flags", 0) == 0)
+        return line.find(" avx512_bf16") != std::string::npos || line.find(" amx_bf16") != std::string::npos;
+    return false;
+  }();
+  return has;
 }
 
 }  // namespace pl::model

@@ -15,6 +15,10 @@ c10::Device select_device(const std::string& pref);
 // Call before the first model run.
 void configure_cpu_threads(int n);
 
+// True when this CPU runs bf16 matrix products natively (AVX-512 BF16 or AMX); without them bf16 is
+// emulated and slower than fp32. Read once from /proc/cpuinfo.
+bool cpu_has_native_bf16();
+
 // "cpu", or "cuda:N (<name>)" style text for logs and `polyplens info`.
 std::string describe_device(const c10::Device& device);
 

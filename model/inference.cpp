@@ -1,10 +1,11 @@
 #include "model/inference.h"
 
-#include <fstream>
 #include <stdexcept>
 #include <string>
 
 #include <c10/core/InferenceMode.h>
+
+#include "model/device.h"
 
 namespace pl::model {
 namespace {
@@ -14,19 +15,6 @@ c10::ScalarType scalar_type(const std::string& dtype) {
   if (dtype == "bf16") return torch::kBFloat16;
   if (dtype == "fp16") return torch::kHalf;
   throw std::invalid_argument("InferenceOptions.dtype = '" + dtype + "': expected fp32, bf16 or fp16");
-}
-
-// Native bf16 dot products (AVX-512 BF16 or AMX); without them bf16 is emulated and slower than fp32.
-bool cpu_has_native_bf16() {
-  static const bool has = [] {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-      if (line.rfind("flags", 0) == 0)
-        return line.find(" avx512_bf16") != std::string::npos || line.find(" amx_bf16") != std::string::npos;
-    return false;
-  }();
-  return has;
 }
 
 }  // namespace

@@ -1,10 +1,11 @@
 #include "core/bench/torch_util.h"
 
-#include <fstream>
 #include <stdexcept>
 
 #include <ATen/Context.h>
 #include <torch/cuda.h>
+
+#include "model/device.h"
 
 namespace pl::core::bench {
 
@@ -28,13 +29,6 @@ void synchronize(const c10::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
 }
 
-bool cpu_has_native_bf16() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("flags", 0) == 0)
-      return line.find(" avx512_bf16") != std::string::npos || line.find(" amx_bf16") != std::string::npos;
-  return false;
-}
+bool cpu_has_native_bf16() { return pl::model::cpu_has_native_bf16(); }
 
 }  // namespace pl::core::bench
