@@ -3,6 +3,9 @@
 #include <QAction>
 #include <QDir>
 #include <QFileInfo>
+#include <QHeaderView>
+#include <QLabel>
+#include <QTableWidget>
 #include <QThread>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -16,6 +19,7 @@
 #include "core/log/log.h"
 #include "core/overlay/overlay.h"
 #include "core/review/detection_scan.h"
+#include "core/review/segment_report.h"
 #include "core/video/make_source.h"
 #include "ui/image_convert.h"
 #include "core/pipeline/predictor_segmenter.h"
@@ -827,6 +831,74 @@ bool LiveTab::export_frames(const QString& out_dir, bool detections_only, int ev
   }));
   view_->show_toast(tr("Exporting frames to %1…").arg(QDir::toNativeSeparators(out_dir)));
   return true;
+}
+
+QString LiveTab::export_detection_report(const QString& path) {
+  QString error;
+  if (!track_ || track_->segments().empty()) {
+    error = tr("No detections to report yet: play the file with a model loaded, or scan it (Scan).");
+  } else {
+    try {
+      core::review::write_segments_csv(path.toStdString(), *track_, true);
+    } catch (const std::exception& e) {
+      error = QString::fromStdString(e.what());
+    }
+  }
+  if (error.isEmpty()) {
+    view_->show_toast(tr("Detection report saved: %1").arg(path), 3000);
+    pl::log::get("ui")->info("detection report written to {}", path.toStdString());
+  } else {
+    view_->show_toast(tr("Detection report not saved: %1").arg(error), 5000);
+  }
+  return error;
+}
+
+QTableWidget* LiveTab::show_segments() {
+  if (!segments_dialog_) {
+    segments_dialog_ = new QDialog(this);
+    segments_dialog_->setWindowTitle(tr("Detection segments"));
+    auto* layout = new QVBoxLayout(segments_dialog_);
+    auto* note = new QLabel(tr("Frames shown or scanned so far. Click a row to go to its start."), segments_dialog_);
+    auto* table = new QTableWidget(0, 5, segments_dialog_);
+    table->setObjectName(QStringLiteral("segments"));
+    table->setHorizontalHeaderLabels({tr("Start"), tr("End"), tr("Duration"), tr("Peak area"), tr("Peak frame")});
+    table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    connect(table, &QTableWidget::cellClicked, this, [this, table](int row, int) {
+      const QTableWidgetItem* item = table->item(row, 0);
+      if (item) seek(item->data(Qt::UserRole).toLongLong());
+    });
+    layout->addWidget(note);
+    layout->addWidget(table);
+    segments_dialog_->resize(520, 320);
+  }
+  auto* table = segments_dialog_->findChild<QTableWidget*>(QStringLiteral("segments"));
+  const double fps = source_info_.fps > 0 ? source_info_.fps : 0.0;
+  const auto when = [fps](int64_t frame) {
+    if (fps <= 0) return QString::number(frame);
+    const double t = double(frame) / fps;
+    return QStringLiteral("%1:%2 (%3)")
+        .arg(int(t) / 60)
+        .arg(t - 60 * (int(t) / 60), 4, 'f', 1, QLatin1Char('0'))
+        .arg(frame);
+  };
+  const auto segments = track_ ? track_->segments() : std::vector<core::review::DetectionSegment>{};
+  table->setRowCount(int(segments.size()));
+  for (int r = 0; r < int(segments.size()); ++r) {
+    const auto& g = segments[size_t(r)];
+    auto* start = new QTableWidgetItem(when(g.start));
+    start->setData(Qt::UserRole, qlonglong(g.start));
+    table->setItem(r, 0, start);
+    table->setItem(r, 1, new QTableWidgetItem(when(g.end)));
+    table->setItem(r, 2, new QTableWidgetItem(fps > 0 ? tr("%1 s").arg(double(g.length()) / fps, 0, 'f', 2)
+                                                      : tr("%1 frames").arg(g.length())));
+    table->setItem(r, 3, new QTableWidgetItem(QStringLiteral("%1 %").arg(100.0 * g.peak_area, 0, 'f', 1)));
+    table->setItem(r, 4, new QTableWidgetItem(QString::number(g.peak_frame)));
+  }
+  segments_dialog_->show();
+  segments_dialog_->raise();
+  return table;
 }
 
 }  // namespace pl::ui

@@ -14,6 +14,8 @@
 #include <QFutureWatcher>
 #include <QString>
 #include <QTimer>
+#include <QDialog>
+#include <QPointer>
 #include <QWidget>
 #include <memory>
 #include <optional>
@@ -22,6 +24,8 @@
 #include "core/review/detection_track.h"
 #include "core/review/polyp_alert.h"
 #include "ui/hud.h"
+
+class QTableWidget;
 
 namespace pl::core {
 class PredictorSegmenter;
@@ -109,6 +113,13 @@ class LiveTab : public QWidget {
   bool scan_detections();
   bool scanning() const;
 
+  // The detection report of the open file: one CSV row per detection segment
+  // (core/review/segment_report.h), replacing `path`. Returns "" or what went wrong (also toasted).
+  QString export_detection_report(const QString& path);
+  // The detection segments (start, end, duration, peak area) in a table; a click seeks to the segment's
+  // start. Opens (or raises) a non-modal window and returns its table.
+  QTableWidget* show_segments();
+
   // The detection timeline of the open file (filled by the masks shown; thread-safe).
   const std::shared_ptr<core::review::DetectionTrack>& detections() const { return track_; }
   bool polyp_alert() const { return alert_.active(); }
@@ -162,6 +173,7 @@ class LiveTab : public QWidget {
 
   // Source (GUI thread copies of what the session reported).
   QString source_spec_;
+  QPointer<QDialog> segments_dialog_;
   core::SourceState source_state_ = core::SourceState::Idle;
   core::SourceInfo source_info_;
   QString source_error_;

@@ -8,6 +8,7 @@
 #include <QDialogButtonBox>
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
@@ -115,6 +116,16 @@ void MainWindow::build_menus() {
   file->addSeparator();
   file->addAction(tr("Export snapshot"), QKeySequence(Qt::Key_S), live_, &LiveTab::snapshot);
   file->addAction(tr("Export frames…"), this, &MainWindow::export_frames_dialog);
+  file->addAction(tr("Export detection report (CSV)…"), this, [this] {
+    const QString dir = settings_.last_folder("export").isEmpty() ? live_->snapshot_folder()
+                                                                 : settings_.last_folder("export");
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export detection report"),
+                                                      QDir(dir).filePath(QStringLiteral("detections.csv")),
+                                                      tr("CSV files (*.csv)"));
+    if (path.isEmpty()) return;
+    settings_.set_last_folder("export", QFileInfo(path).absolutePath());
+    live_->export_detection_report(path);
+  });
   file->addSeparator();
   QAction* quit = file->addAction(tr("Quit"), QKeySequence::Quit, this, &QWidget::close);
   quit->setMenuRole(QAction::QuitRole);
@@ -166,6 +177,7 @@ void MainWindow::build_menus() {
   leave->setShortcut(QKeySequence(Qt::Key_Escape));
   connect(leave, &QAction::triggered, this, [this] { set_full_screen(false); });
   addAction(leave);
+  view->addAction(tr("Detection segments…"), QKeySequence(Qt::CTRL | Qt::Key_G), live_, &LiveTab::show_segments);
   hud_ = view->addAction(tr("HUD"));
   hud_->setShortcut(QKeySequence(Qt::Key_H));
   hud_->setCheckable(true);

@@ -9,6 +9,7 @@
 #include <QSettings>
 #include <QStandardPaths>
 #include <QStatusBar>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -123,6 +124,29 @@ class TestLiveTab : public QObject {
     QTest::qWait(100);
     QCOMPARE(live->current_frame(), int64_t(30));
     QVERIFY(live->view()->toast().contains("No earlier detection"));
+
+    // The segment list: one row (frames 30-36); a click on it seeks to its start.
+    QTableWidget* table = live->show_segments();
+    QVERIFY(table);
+    QCOMPARE(table->rowCount(), 1);
+    QVERIFY2(table->item(0, 0)->text().contains("(30)"), qPrintable(table->item(0, 0)->text()));
+    QVERIFY2(table->item(0, 1)->text().contains("(36)"), qPrintable(table->item(0, 1)->text()));
+    QVERIFY(table->item(0, 3)->text().startsWith("5.0"));
+    live->seek(5);
+    QVERIFY(wait_until([&] { return live->current_frame() == 5; }, 10000));
+    Q_EMIT table->cellClicked(0, 2);
+    QVERIFY(wait_until([&] { return live->current_frame() == 30; }, 10000));
+
+    // The CSV report of the segments, and a clear refusal when the folder cannot be written.
+    const QString csv = QDir(tmp_.path()).filePath("detections.csv");
+    QCOMPARE(live->export_detection_report(csv), QString());
+    QFile report(csv);
+    QVERIFY(report.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(report.readAll());
+    QVERIFY2(text.contains("segment,start_frame,end_frame") && text.contains("\n1,30,36,7,"), qPrintable(text));
+    QVERIFY(live->view()->toast().contains("Detection report saved"));
+    QVERIFY(!live->export_detection_report("/nonexistent-dir/x.csv").isEmpty());
+    QVERIFY(live->view()->toast().contains("not saved"));
 
     // Play to the end: the banner says so and Space starts again from the top.
     live->play_pause();
