@@ -42,6 +42,7 @@ QString shortcuts_html() {
       {"Ctrl+U", "Open stream URL…"},
       {"Ctrl+L", "Load checkpoint…"},
       {"Ctrl+1 / Ctrl+2", "Live / Review tab, Training tab"},
+      {"Ctrl+G", "Detection segments (click one to go there)"},
       {"Ctrl+Q", "Quit"},
   };
   QString html = QStringLiteral("<table cellspacing='0' cellpadding='4'>");
