@@ -166,8 +166,9 @@ class TestMatrixConfig : public QObject {
   void cli() {
     QFETCH(QString, name);
     if (cli_.empty()) start_cli_processes();
+    const auto cases = cli_cases();  // kept alive: `cs` points into it
     const CliCase* cs = nullptr;
-    for (const auto& c : cli_cases())
+    for (const auto& c : cases)
       if (c.name == name) cs = &c;
     QVERIFY(cs);
     QProcess& p = *cli_.at(name);

@@ -61,7 +61,8 @@ class TestMainWindow : public QObject {
     QMenu* help = find_menu(w, "Help");
     QVERIFY(file && model && view && help);
     QCOMPARE(action_texts(file), (QStringList{"Open video…", "Open stream URL…", "Open device…", "Open recent",
-                                              "Export snapshot", "Export frames…", "Quit"}));
+                                              "Export snapshot", "Export frames…",
+                                              "Export detection report (CSV)…", "Quit"}));
     QCOMPARE(action_texts(model), (QStringList{"Load checkpoint…", "Load backbone weights…", "Device"}));
     const QStringList v = action_texts(view);
     QVERIFY2(v.contains("Overlay mode") && v.contains("Full screen") && v.contains("HUD"), qPrintable(v.join(", ")));
