@@ -4,8 +4,11 @@
 #include <QtCore/QTemporaryDir>
 #include <QtTest/QtTest>
 
+#include <sys/resource.h>
+
 #include <torch/torch.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -14,6 +17,7 @@
 #include "support/tiny_model.h"
 
 using namespace pl::model;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -166,6 +170,42 @@ class TestCheckpoint : public QObject {
     } catch (const CheckpointError& e) {
       QVERIFY2(std::string(e.what()).find("no/such/dir/x.pt") != std::string::npos, e.what());
     }
+  }
+
+  // Disk full while writing (a file-size limit stands in for a full disk: write() fails with EFBIG
+  // part-way): a clear error naming the file, the previous checkpoint intact, no temporary left.
+  void disk_full_keeps_the_previous_checkpoint() {
+    const auto path = file("full.pt");
+    auto model = trained_like(tiny());
+    CheckpointMeta meta;
+    meta.epoch = 1;
+    save_checkpoint(path, model, meta);
+    const auto before = fs::file_size(path);
+    QVERIFY(before > 8192);
+
+    struct rlimit old_limit {};
+    QCOMPARE(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+    const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = old_limit;
+    small.rlim_cur = 4096;
+    QCOMPARE(setrlimit(RLIMIT_FSIZE, &small), 0);
+    std::string error;
+    meta.epoch = 2;
+    try {
+      save_checkpoint(path, model, meta);
+    } catch (const CheckpointError& e) {
+      error = e.what();
+    }
+    setrlimit(RLIMIT_FSIZE, &old_limit);
+    std::signal(SIGXFSZ, old_handler);
+
+    QVERIFY2(!error.empty(), "a checkpoint larger than the space left was reported as written");
+    QVERIFY2(error.find(path) != std::string::npos, error.c_str());
+    QCOMPARE(fs::file_size(path), before);
+    QCOMPARE(read_checkpoint(path).meta.epoch, int64_t{1});
+    for (const auto& entry : fs::directory_iterator(dir_.path().toStdString()))
+      QVERIFY2(entry.path().filename().string().find("full.pt.tmp") == std::string::npos,
+               entry.path().c_str());
   }
 
   void bad_files_data() {
