@@ -180,9 +180,12 @@ struct GstFrameSource::Impl {
         return;
       }
       case Command::Rate: {
+        rate = c.rate;
+        // At the end, a seek to the current position would only end again, and its late EOS could land
+        // after the user's next seek and mark the restarted stream as ended: the next seek applies it.
+        if (self->state() == SourceState::EndOfStream) return;
         gint64 pos = 0;
         if (!pipeline || !gst_element_query_position(pipeline, GST_FORMAT_TIME, &pos)) pos = 0;
-        rate = c.rate;
         seek(pos, rate);
         return;
       }
