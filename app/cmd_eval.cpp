@@ -7,7 +7,11 @@
 #include <iostream>
 #include <thread>
 
+#include <QJsonArray>
+#include <QJsonObject>
+
 #include "app/commands.h"
+#include "core/bench/json_util.h"
 #include "core/data/dataset.h"
 #include "core/inference/predictor.h"
 #include "core/metrics/evaluate.h"
@@ -51,13 +55,18 @@ int eval_clip(const Args& args, const std::string& checkpoint, const pl::core::i
               quantile(0.5), quantile(0.9));
   std::printf("frames with Dice < 0.5: %td of %d\n", below, s.frames);
   if (args.has("json")) {
+    QJsonArray frames;
+    for (double d : s.frame_dice) frames.append(d);
+    const QJsonObject report{{"checkpoint", QString::fromStdString(checkpoint)},
+                             {"clip", QString::fromStdString(video)},
+                             {"masks", QString::fromStdString(masks)},
+                             {"dtype", QString::fromStdString(info.dtype)},
+                             {"frames", s.frames},
+                             {"mean_dice", s.mean_dice},
+                             {"pooled_dice", s.pooled_dice},
+                             {"frame_dice", frames}};
     std::ofstream out(args.get("json"));
-    out.precision(9);
-    out << "{\n  \"checkpoint\": \"" << checkpoint << "\",\n  \"clip\": \"" << video << "\",\n  \"masks\": \"" << masks
-        << "\",\n  \"dtype\": \"" << info.dtype << "\",\n  \"frames\": " << s.frames << ",\n  \"mean_dice\": "
-        << s.mean_dice << ",\n  \"pooled_dice\": " << s.pooled_dice << ",\n  \"frame_dice\": [";
-    for (size_t i = 0; i < s.frame_dice.size(); ++i) out << (i ? ", " : "") << s.frame_dice[i];
-    out << "]\n}\n";
+    out << pl::core::bench::json_text(report);
     if (!out) throw std::runtime_error("cannot write " + args.get("json"));
     std::cout << "JSON report: " << args.get("json") << "\n";
   }
