@@ -13,7 +13,7 @@ case "$cmd" in
   run)
     packaging/install-deps.sh
     cmake --preset release >/dev/null
-    cmake --build --preset release -j "$jobs"
+    cmake --build --preset release -j "$jobs" --target polyplens  # the app only; `test` builds the suite
     args=()
     [[ -f resources/samples/sample.mp4 ]] && args+=(--video resources/samples/sample.mp4)
     [[ -f resources/models/default.pt ]] && args+=(--checkpoint resources/models/default.pt)
