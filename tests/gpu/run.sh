@@ -3,11 +3,12 @@
 #   tests/gpu/run.sh [--cpu-smoke] [OUT_DIR]
 # Configures a GUI-less build against the machine's CUDA LibTorch (from its Python's torch), builds
 # gpu_check (model/ + tests/gpu only), runs it, and leaves everything in OUT_DIR (default: $OUT, else
-# build/gpu-results): run.log, build.log, gpu_check.json, loss_curve.csv, nvidia-smi.txt.
+# build/gpu-results): run.log, build.log, gpu_check.json, loss_curve.csv, nvidia-smi.txt and
+# peer_gpu.json (the Python peers on the same GPU: tests/gpu/peer_gpu.py).
 # --cpu-smoke: the same end to end against the LibTorch CMake finds by default (Debian's here), with
 # gpu_check's tiny CPU fallback; proves the script where there is no GPU.
 # Environment: PYTHON (python3), TORCH_DIR (override LibTorch's CMake dir), BUILD_DIR, JOBS,
-# TRAIN_SECONDS (150), TIME_BUDGET (470 s for everything; the training run is cut to fit).
+# BUILD_MODE (cmake; direct: build_direct.sh only), TRAIN_SECONDS (150), TIME_BUDGET (470 s for everything; the training run is cut to fit).
 set -uo pipefail
 t0=$(date +%s)
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,6 +40,7 @@ else
 fi
 
 PYTHON="${PYTHON:-python3}"
+echo "tools: $(cmake --version 2>&1 | head -1); $(c++ --version 2>&1 | head -1); $( (command -v nvcc || ls /usr/local/cuda/bin/nvcc) >/dev/null 2>&1 && "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)" --version 2>&1 | tail -1)"
 if [[ $smoke == 1 ]]; then
   build="${BUILD_DIR:-$repo/build/gpu-smoke}"
   jobs="${JOBS:-2}"
@@ -68,21 +70,58 @@ configure() {
 }
 build_tool() { cmake --build "$build" --target gpu_check -j "$jobs" >> "$out/build.log" 2>&1; }
 
+# Four ways to a gpu_check binary, first that works: CMake with the CUDA graph/TF32 extras, CMake
+# without them, then (CMake could not configure or build against this LibTorch) build_direct.sh,
+# which compiles the same sources with the flags read from Python's torch, with and without extras.
+tool="$build/tests/gpu/gpu_check"
+direct() {
+  local extra=("$@")
+  [[ $smoke == 1 ]] && extra+=(--cpu)
+  PYTHON="$PYTHON" JOBS="$jobs" "$here/build_direct.sh" "$build/direct/gpu_check" "${extra[@]}" >> "$out/build.log" 2>&1 \
+    && tool="$build/direct/gpu_check"
+}
 say "configure ($build, Torch_DIR=${torch_dir:-default})"
 : > "$out/build.log"
-if ! configure -DPOLYPLENS_GPU_EXTRAS=ON; then
-  say "FAILED: cmake configure (last lines of build.log):"; tail -25 "$out/build.log"; exit 1
+built=0
+if [[ "${BUILD_MODE:-cmake}" == direct ]]; then
+  say "BUILD_MODE=direct: skipping CMake"
+elif configure -DPOLYPLENS_GPU_EXTRAS=ON; then
+  say "build gpu_check with $jobs jobs"
+  if build_tool; then
+    built=1
+  else
+    say "build failed with CUDA graphs/TF32 switches; retrying without them (POLYPLENS_GPU_EXTRAS=OFF)"
+    grep -m 20 -E "error|Error" "$out/build.log" || true
+    configure -DPOLYPLENS_GPU_EXTRAS=OFF && build_tool && built=1
+  fi
+else
+  say "cmake configure FAILED (last lines of build.log):"; tail -25 "$out/build.log"
 fi
-say "build gpu_check with $jobs jobs"
-if ! build_tool; then
-  say "build failed with CUDA graphs/TF32 switches; retrying without them (POLYPLENS_GPU_EXTRAS=OFF)"
-  grep -m 20 -E "error|Error" "$out/build.log" || true
-  if ! { configure -DPOLYPLENS_GPU_EXTRAS=OFF && build_tool; }; then
-    say "FAILED: build (last lines of build.log):"; tail -40 "$out/build.log"; exit 1
+if [[ $built == 0 ]]; then
+  say "CMake route failed: building directly from Python's torch flags (build_direct.sh)"
+  if [[ $smoke == 1 && -z "${TORCH_ROOT:-}" ]]; then
+    say "FAILED: no direct build in cpu-smoke mode without TORCH_ROOT"; exit 1
+  fi
+  if direct; then
+    built=1
+  else
+    grep -m 20 -E "error|FAILED" "$out/build.log" || true
+    say "direct build failed with extras; retrying without them"
+    direct --no-extras && built=1
   fi
 fi
-tool="$build/tests/gpu/gpu_check"
+if [[ $built == 0 ]]; then
+  say "FAILED: build (last lines of build.log):"; tail -40 "$out/build.log"; exit 1
+fi
 say "built $tool"
+
+# The Python peers on the same GPU (torchvision backbone and DeepLabV3, matmul peak), before the
+# training run takes the rest of the budget.
+if [[ $smoke == 0 ]]; then
+  say "peers: peer_gpu.py"
+  timeout 150 "$PYTHON" "$here/peer_gpu.py" --json "$out/peer_gpu.json" --max-seconds 90 \
+    || say "peer_gpu.py failed or ran out of time (exit $?)"
+fi
 
 # ImageNet weights for the training run: a cached torchvision ResNet re-saved as a plain dict,
 # which LibTorch's pickle reader loads (spec toolchain notes). Missing or failing: random init.
