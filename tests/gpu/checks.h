@@ -25,6 +25,11 @@ Json check_parity(const CheckContext& ctx);
 // Forward latency and images/s per dtype and batch, eager and (CUDA) graph replay.
 Json check_speed(const CheckContext& ctx, int batch_large);
 
+// Where the forward time goes: every dtype/layout/folding variant at batch 1 and 8 (eager and graph),
+// per-stage times (stem, layer1..4, AFNB, 3x3 bottleneck, APNB, conv_seg, upsample) and, with
+// LibTorch 2.x on CUDA, the top kernels from the Kineto profiler. Diagnostic: run with --only profile.
+Json check_profile(const CheckContext& ctx);
+
 struct TrainArgs {
   std::string data_dir;      // tests/gpu/pack_data.sh output (kvasir/)
   std::string weights;       // torchvision ResNet state dict (dict-pickled) for the backbone, optional

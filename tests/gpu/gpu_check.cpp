@@ -3,11 +3,12 @@
 //   speed      ann-r50 forward at 512x512, batch 1 and 8, fp32/fp16/bf16, eager and CUDA graphs
 //   train      a short run of the paper's recipe on Kvasir-SEG: images/s, loss curve, val Dice
 //   weights    torchvision ImageNet weights found in the torch hub cache
+//   profile    (only with --only profile) where the forward time goes, per variant, stage and kernel
 // Without CUDA (or with --cpu-smoke) every section runs on the CPU with a tiny preset and sizes, so
 // the whole tool is exercised here in seconds. Links polyplens_model only (no Qt, OpenCV, spdlog).
 //
 //   gpu_check [--cpu-smoke] [--out DIR] [--data DIR] [--weights FILE] [--train-seconds S]
-//             [--train-iters N] [--batch N] [--size N] [--preset NAME]
+//             [--train-iters N] [--batch N] [--size N] [--preset NAME] [--only SECTION[,SECTION]]
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -24,7 +25,8 @@ namespace {
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "gpu_check: " << why
             << "\nusage: gpu_check [--cpu-smoke] [--out DIR] [--data DIR] [--weights FILE] [--train-seconds S]"
-               " [--train-iters N] [--batch N] [--size N] [--preset NAME]\n";
+               " [--train-iters N] [--batch N] [--size N] [--preset NAME]"
+               " [--only parity,speed,train,weights_cache,profile]\n";
   std::exit(2);
 }
 
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
   CheckContext ctx;
   TrainArgs train;
   bool size_given = false, batch_given = false;
+  std::string only = "parity,speed,train,weights_cache";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -59,6 +62,7 @@ int main(int argc, char** argv) {
     else if (a == "--batch") train.batch = int(number(value())), batch_given = true;
     else if (a == "--size") ctx.size = int(number(value())), size_given = true;
     else if (a == "--preset") ctx.preset = value();
+    else if (a == "--only") only = value();
     else if (a == "-h" || a == "--help") usage("help");
     else usage("unknown argument '" + a + "'");
   }
@@ -90,7 +94,9 @@ int main(int argc, char** argv) {
       .set("image_decoder", have_image_decoder());
 
   std::vector<std::string> failed;
+  only = "," + only + ",";
   auto section = [&](const std::string& name, const std::function<Json()>& fn) {
+    if (only.find("," + name + ",") == std::string::npos) return;
     const double t0 = now_ms();
     try {
       Json j = fn();
@@ -106,6 +112,7 @@ int main(int argc, char** argv) {
   section("speed", [&] { return check_speed(ctx, ctx.smoke ? 2 : 8); });
   section("train", [&] { return check_train(ctx, train); });
   section("weights_cache", [&] { return check_weights_cache(); });
+  section("profile", [&] { return check_profile(ctx); });
   report.set("failed_sections", failed);
 
   if (!ctx.out_dir.empty()) {

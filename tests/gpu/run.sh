@@ -8,7 +8,8 @@
 # --cpu-smoke: the same end to end against the LibTorch CMake finds by default (Debian's here), with
 # gpu_check's tiny CPU fallback; proves the script where there is no GPU.
 # Environment: PYTHON (python3), TORCH_DIR (override LibTorch's CMake dir), BUILD_DIR, JOBS,
-# BUILD_MODE (cmake; direct: build_direct.sh only), TRAIN_SECONDS (150), TIME_BUDGET (470 s for everything; the training run is cut to fit).
+# BUILD_MODE (cmake; direct: build_direct.sh only), SKIP_PEERS (1: no peer_gpu.py), GPU_CHECK_ARGS,
+# TRAIN_SECONDS (150), TIME_BUDGET (470 s for everything; the training run is cut to fit).
 set -uo pipefail
 t0=$(date +%s)
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -117,7 +118,7 @@ say "built $tool"
 
 # The Python peers on the same GPU (torchvision backbone and DeepLabV3, matmul peak), before the
 # training run takes the rest of the budget.
-if [[ $smoke == 0 ]]; then
+if [[ $smoke == 0 && "${SKIP_PEERS:-0}" != 1 ]]; then
   say "peers: peer_gpu.py"
   timeout 150 "$PYTHON" "$here/peer_gpu.py" --json "$out/peer_gpu.json" --max-seconds 90 \
     || say "peer_gpu.py failed or ran out of time (exit $?)"
@@ -149,6 +150,9 @@ left=$(( budget - $(elapsed) ))
 args=(--out "$out" --data "$repo/gpu-carry/kvasir" --train-seconds "$train_seconds")
 [[ $smoke == 1 ]] && args+=(--cpu-smoke)
 [[ -n "$weights" ]] && args+=(--weights "$weights")
+# GPU_CHECK_ARGS: extra gpu_check options, e.g. "--only profile" (the per-stage/kernel diagnostic).
+read -r -a extra_args <<<"${GPU_CHECK_ARGS:-}"
+args+=("${extra_args[@]}")
 say "run: gpu_check ${args[*]} (time left: ${left} s)"
 timeout --signal=TERM "$(( left > 30 ? left : 30 ))" "$tool" "${args[@]}"
 rc=$?
