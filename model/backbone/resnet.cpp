@@ -51,8 +51,10 @@ torch::nn::Sequential fold_downsample(torch::nn::Module& block, const torch::nn:
 }  // namespace
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
-  auto out = folded_ ? torch::relu(conv1(x)) : torch::relu(bn1(conv1(x)));
-  out = folded_ ? conv2(out) : bn2(conv2(out));
+  if (folded_)  // conv_add_relu: one fused cuDNN call per conv on CUDA (model/fold_bn.h)
+    return conv_add_relu(conv2, conv_add_relu(conv1, x), downsample ? downsample->forward(x) : x);
+  auto out = torch::relu(bn1(conv1(x)));
+  out = bn2(conv2(out));
   out += downsample ? downsample->forward(x) : x;
   return torch::relu(out);
 }
@@ -78,9 +80,8 @@ void BasicBlockImpl::fold_bn() {
 
 torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
   if (folded_) {
-    auto out = conv3(torch::relu(conv2(torch::relu(conv1(x)))));
-    out += downsample ? downsample->forward(x) : x;
-    return torch::relu(out);
+    auto out = conv_add_relu(conv2, conv_add_relu(conv1, x));
+    return conv_add_relu(conv3, out, downsample ? downsample->forward(x) : x);
   }
   auto out = torch::relu(bn1(conv1(x)));
   out = torch::relu(bn2(conv2(out)));
@@ -167,7 +168,7 @@ void ResNetImpl::init_weights() {
 }
 
 torch::Tensor ResNetImpl::stem(const torch::Tensor& x) {
-  return maxpool(torch::relu(folded_ ? conv1(x) : bn1(conv1(x))));
+  return maxpool(folded_ ? conv_add_relu(conv1, x) : torch::relu(bn1(conv1(x))));
 }
 
 void ResNetImpl::fold_bn() {

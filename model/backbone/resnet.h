@@ -78,9 +78,11 @@ class ResNetImpl : public torch::nn::Module {
   torch::nn::MaxPool2d maxpool{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
 
+  // conv1 -> bn1 (unless folded) -> ReLU -> maxpool: the input of layer1 (public for per-stage timing).
+  torch::Tensor stem(const torch::Tensor& x);
+
  private:
   torch::nn::Sequential make_layer(int64_t planes, int64_t blocks, int64_t stride, bool dilate);
-  torch::Tensor stem(const torch::Tensor& x);
   void init_weights();
 
   ResNetOptions opts_;

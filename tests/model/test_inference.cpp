@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 
 #include "model/device.h"
+#include "model/fold_bn.h"
+#include "model/heads/conv_module.h"
 #include "model/inference.h"
 #include "model/presets.h"
 #include "model/segmentor.h"
@@ -81,11 +83,59 @@ class TestInference : public QObject {
       // Folded convs carry the BN: the backbone stem conv now has a bias.
       QVERIFY(model->backbone->conv1->bias.defined());
     }
+    // On the CPU in bf16 the head's 3x3 bottleneck over layer4's 2048 channels (ResNet-50) runs as
+    // two half-width convs (oneDNN's slow case); ResNet-18's 512 channels stay whole.
+    QCOMPARE(model->decode_head->bottleneck->input_split(), depth == 50 && fold && dtype == "bf16" ? 2 : 0);
     auto y = infer_logits(model, x, io);
     QCOMPARE(y.scalar_type(), torch::kFloat);
     QCOMPARE(y.sizes(), ref.sizes());
     const double e = rel_err(y, ref);
     QVERIFY2(e < tolerance, QByteArray::number(e));
+  }
+
+  void conv_module_split() {
+    torch::manual_seed(1);
+    ConvModule m(64, 8, 3);
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, m->split_input_channels(2));  // BN not folded yet
+    {
+      torch::NoGradGuard no_grad;
+      m->bn->running_mean.normal_(0.0, 0.5);
+      m->bn->running_var.uniform_(0.5, 2.0);
+      m->bn->weight.normal_(1.0, 0.2);
+      m->bn->bias.normal_(0.0, 0.2);
+    }
+    m->eval();
+    const auto x = torch::randn({2, 64, 9, 7});
+    torch::NoGradGuard no_grad;
+    const auto ref = m(x);
+    m->fold_bn();
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, m->split_input_channels(3));  // 64 % 3 != 0
+    for (int parts : {2, 4}) {
+      m->split_input_channels(parts);
+      QCOMPARE(m->input_split(), parts);
+      const auto y = m(x);
+      QCOMPARE(y.sizes(), ref.sizes());
+      QVERIFY2(rel_err(y, ref) < 1e-5, QByteArray::number(rel_err(y, ref)));
+      QVERIFY(y.min().item<float>() >= 0.0f);  // the ReLU still applies
+    }
+    m->split_input_channels(1);
+    QCOMPARE(m->input_split(), 0);
+    QVERIFY(rel_err(m(x), ref) < 1e-5);
+  }
+
+  void conv_add_relu_on_cpu() {
+    // The CPU (and any refusal by cuDNN) takes the plain ops: exactly relu(conv(x) [+ z]).
+    torch::manual_seed(2);
+    torch::nn::Conv2d c(torch::nn::Conv2dOptions(4, 6, 3).padding(1).dilation(1));
+    const auto x = torch::randn({2, 4, 5, 5}), z = torch::randn({2, 6, 5, 5});
+    torch::NoGradGuard no_grad;
+    QVERIFY(torch::equal(conv_add_relu(c, x), torch::relu(c(x))));
+    QVERIFY(torch::equal(conv_add_relu(c, x, z), torch::relu(c(x) + z)));
+    const bool was = cuda_conv_fusion();
+    set_cuda_conv_fusion(false);
+    QVERIFY(!cuda_conv_fusion());
+    QVERIFY(torch::equal(conv_add_relu(c, x, z), torch::relu(c(x) + z)));
+    set_cuda_conv_fusion(was);
   }
 
   void bad_options() {
