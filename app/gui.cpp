@@ -6,6 +6,7 @@
 #include <QTabWidget>
 #include <QTimer>
 #include <iostream>
+#include <memory>
 
 #include "app/commands.h"
 #include "core/log/log.h"
@@ -28,7 +29,8 @@ int run_gui(int argc, char** argv, const Argv& /*args*/) {
   args.option("video", "a video file, stream URI (rtsp://, http://) device (/dev/video0) or test:PATTERN to open")
       .option("checkpoint", "a model checkpoint to load")
       .option("tab", "the tab to show first: live or training", "live")
-      .option("screenshot", "save a PNG of the window after --screenshot-delay seconds, then exit")
+      .option("screenshot", "save a PNG of the window once the video and the model's first mask are shown "
+                            "(at least --screenshot-delay seconds, at most 60 s more), then exit")
       .option("screenshot-delay", "seconds to wait before --screenshot", "3")
       .positional("path", "a video or checkpoint to open (same as --video / --checkpoint)");
   double delay = 0;
@@ -65,16 +67,37 @@ int run_gui(int argc, char** argv, const Argv& /*args*/) {
 
   int exit_code = 0;
   if (args.has("screenshot")) {
+    // After --screenshot-delay, wait (up to 60 s more) until what was opened is on screen: a frame
+    // shown if a video was opened, the model's first mask if a model was: a loaded machine takes
+    // longer than the delay to load the model, and a proof screenshot without the overlay proves nothing.
     const QString out = QString::fromStdString(args.get("screenshot"));
-    QTimer::singleShot(static_cast<int>(delay * 1000), &window, [&window, &exit_code, out] {
+    auto* poll = new QTimer(&window);
+    auto waited = std::make_shared<double>(0.0);
+    auto ready_polls = std::make_shared<int>(0);
+    QObject::connect(poll, &QTimer::timeout, &window, [&window, &exit_code, out, poll, waited, ready_polls] {
+      *waited += poll->interval() / 1000.0;
+      const auto* live = window.live_tab();
+      const bool video_ready = !live->has_source() || live->frames_shown() > 0;
+      const auto status = live->model_status();
+      const bool model_ready = status == pl::ui::ModelStatus::kNone || status == pl::ui::ModelStatus::kRunning;
+      // Ready for a second (5 polls), so the HUD shows settled rates rather than the first mask's.
+      *ready_polls = video_ready && model_ready ? *ready_polls + 1 : 0;
+      if (*ready_polls < 5 && *waited < 60.0) return;
+      poll->stop();
+      if (!(video_ready && model_ready))
+        pl::log::get("ui")->warn("screenshot: after 60 s the {} still not ready; saving it as it is",
+                                 video_ready ? "model is" : "video is");
       if (window.grab().save(out)) {
-        pl::log::get("ui")->info("screenshot saved to {}", out.toStdString());
+        pl::log::get("ui")->info("screenshot saved to {} (frame {}, {} frames shown, model {})", out.toStdString(),
+                                 live->current_frame(), live->frames_shown(),
+                                 status == pl::ui::ModelStatus::kRunning ? "running" : "none");
       } else {
         std::cerr << "polyplens: cannot write the screenshot to '" << out.toStdString() << "'\n";
         exit_code = 1;
       }
       window.close();
     });
+    QTimer::singleShot(static_cast<int>(delay * 1000), poll, [poll] { poll->start(200); });
   }
   const int rc = app.exec();
   return exit_code != 0 ? exit_code : rc;
