@@ -2,7 +2,6 @@
 #include <iostream>
 
 #include "model/inference.h"
-#include "model/presets.h"
 #include "tests/gpu/checks.h"
 
 namespace pl::gpu {
@@ -27,9 +26,7 @@ void set_tf32(bool on) {
 }  // namespace
 
 Json check_parity(const CheckContext& ctx) {
-  auto opts = pl::model::preset(ctx.preset);
-  opts.input_h = opts.input_w = ctx.size;
-  opts.with_aux = false;
+  const auto opts = inference_preset(ctx);
   torch::manual_seed(1);
   const auto x = torch::randn({1, 3, ctx.size, ctx.size});
 

@@ -8,7 +8,6 @@
 
 #include "model/fold_bn.h"
 #include "model/inference.h"
-#include "model/presets.h"
 #include "tests/gpu/checks.h"
 
 #if POLYPLENS_GPU_HAVE_CUDA && POLYPLENS_GPU_EXTRAS
@@ -58,12 +57,44 @@ struct GraphedForward {
 };
 #endif
 
+struct ForwardTimes {
+  Timing eager;
+  bool graphed = false;  // `graph` holds the CUDA-graph replay times
+  Timing graph;
+  std::string graph_error;
+};
+
+// infer_logits() timed eagerly (under bf16 autocast if asked) and, on CUDA without autocast, replayed
+// as a CUDA graph.
+ForwardTimes time_forward(pl::model::AnnSegmentor& m, const torch::Tensor& x, const pl::model::InferenceOptions& io,
+                          bool autocast, int warmup, int runs) {
+  const auto dev = x.device();
+  ForwardTimes t;
+  t.eager = time_calls(
+      [&] {
+        Autocast ac(autocast, dev.type(), torch::kBFloat16);
+        pl::model::infer_logits(m, x, io);
+        sync(dev);
+      },
+      warmup, runs);
+#if PL_CUDA_GRAPHS
+  if (dev.is_cuda() && !autocast) {
+    try {
+      GraphedForward g(m, x, io);
+      t.graph = time_calls([&] { g.run(); }, warmup, runs);
+      t.graphed = true;
+    } catch (const std::exception& e) {
+      t.graph_error = e.what();
+    }
+  }
+#endif
+  return t;
+}
+
 }  // namespace
 
 Json check_speed(const CheckContext& ctx, int batch_large) {
-  auto opts = pl::model::preset(ctx.preset);
-  opts.input_h = opts.input_w = ctx.size;
-  opts.with_aux = false;
+  const auto opts = inference_preset(ctx);
   const bool cuda = ctx.device.is_cuda();
   const int warmup = ctx.smoke ? 1 : 5, runs = ctx.smoke ? 3 : 30;
   struct Row {
@@ -93,28 +124,23 @@ Json check_speed(const CheckContext& ctx, int batch_large) {
         auto m = make_test_model(opts, 3);
         pl::model::prepare_for_inference(m, io, ctx.device);
         const auto x = torch::randn({batch, 3, ctx.size, ctx.size}, torch::TensorOptions().device(ctx.device));
-        const auto t = time_calls([&] { pl::model::infer_logits(m, x, io); sync(ctx.device); }, warmup, runs);
+        const auto ft = time_forward(m, x, io, false, warmup, runs);
+        const auto& t = ft.eager;
         const double ips = 1000.0 * batch / t.median_ms;
         j.set("eager_median_ms", t.median_ms).set("eager_p90_ms", t.p90_ms).set("eager_images_per_s", ips);
         char line[256];
         std::snprintf(line, sizeof line, "  %-28s batch %2d  eager %8.2f ms  %8.1f img/s", label.c_str(), batch,
                       t.median_ms, ips);
         std::cout << line;
-#if PL_CUDA_GRAPHS
-        if (cuda) {
-          try {
-            GraphedForward g(m, x, io);
-            const auto tg = time_calls([&] { g.run(); }, warmup, runs);
-            const double gips = 1000.0 * batch / tg.median_ms;
-            j.set("graph_median_ms", tg.median_ms).set("graph_images_per_s", gips);
-            std::snprintf(line, sizeof line, "  | CUDA graph %8.2f ms  %8.1f img/s", tg.median_ms, gips);
-            std::cout << line;
-          } catch (const std::exception& e) {
-            j.set("graph_error", std::string(e.what()).substr(0, 300));
-            std::cout << "  | CUDA graph failed: " << std::string(e.what()).substr(0, 120);
-          }
+        if (ft.graphed) {
+          const double gips = 1000.0 * batch / ft.graph.median_ms;
+          j.set("graph_median_ms", ft.graph.median_ms).set("graph_images_per_s", gips);
+          std::snprintf(line, sizeof line, "  | CUDA graph %8.2f ms  %8.1f img/s", ft.graph.median_ms, gips);
+          std::cout << line;
+        } else if (!ft.graph_error.empty()) {
+          j.set("graph_error", ft.graph_error.substr(0, 300));
+          std::cout << "  | CUDA graph failed: " << ft.graph_error.substr(0, 120);
         }
-#endif
         std::cout << "\n";
       } catch (const std::exception& e) {
         j.set("error", std::string(e.what()).substr(0, 300));
@@ -229,9 +255,7 @@ Json top_kernels(const std::function<void()>& fn, int runs, int top) {
 }  // namespace
 
 Json check_profile(const CheckContext& ctx) {
-  auto opts = pl::model::preset(ctx.preset);
-  opts.input_h = opts.input_w = ctx.size;
-  opts.with_aux = false;
+  const auto opts = inference_preset(ctx);
   const auto& dev = ctx.device;
   const bool cuda = dev.is_cuda();
   const int runs = ctx.smoke ? 2 : 20, big = ctx.smoke ? 2 : 8;
@@ -262,36 +286,32 @@ Json check_profile(const CheckContext& ctx) {
       char line[256];
       for (int batch : {1, big}) {
         const auto x = torch::randn({batch, 3, ctx.size, ctx.size}, torch::TensorOptions().device(dev));
-        auto fwd = [&] {
-          Autocast ac(v.autocast, dev.type(), torch::kBFloat16);
-          pl::model::infer_logits(m, x, io);
-        };
-        const auto t = time_calls([&] { fwd(); sync(dev); }, 3, runs);
+        const auto ft = time_forward(m, x, io, v.autocast, 3, runs);
         const std::string key = "b" + std::to_string(batch);
-        j.set(key + "_eager_ms", t.median_ms);
+        j.set(key + "_eager_ms", ft.eager.median_ms);
         std::snprintf(line, sizeof line, "  %-20s batch %d eager %7.2f ms %7.1f img/s", v.label.c_str(), batch,
-                      t.median_ms, 1000.0 * batch / t.median_ms);
+                      ft.eager.median_ms, 1000.0 * batch / ft.eager.median_ms);
         std::cout << line;
-#if PL_CUDA_GRAPHS
-        if (cuda && !v.autocast) {
-          try {
-            GraphedForward g(m, x, io);
-            const auto tg = time_calls([&] { g.run(); }, 3, runs);
-            j.set(key + "_graph_ms", tg.median_ms);
-            std::snprintf(line, sizeof line, " | graph %7.2f ms %7.1f img/s", tg.median_ms, 1000.0 * batch / tg.median_ms);
-            std::cout << line;
-          } catch (const std::exception& e) {
-            std::cout << " | graph failed: " << std::string(e.what()).substr(0, 100);
-          }
+        if (ft.graphed) {
+          j.set(key + "_graph_ms", ft.graph.median_ms);
+          std::snprintf(line, sizeof line, " | graph %7.2f ms %7.1f img/s", ft.graph.median_ms,
+                        1000.0 * batch / ft.graph.median_ms);
+          std::cout << line;
+        } else if (!ft.graph_error.empty()) {
+          std::cout << " | graph failed: " << ft.graph_error.substr(0, 100);
         }
-#endif
         std::cout << "\n";
         if (batch == big) {
           j.set("stages_b" + std::to_string(big), stage_times(m, x, v, dev, runs));
 #if PL_KINETO
           if (cuda && (v.label == "bf16 CL fold" || v.label == "fp16 CL fold")) {
             try {
-              j.set("kernels_b" + std::to_string(big), top_kernels([&] { fwd(); sync(dev); }, 3, 14));
+              const auto fwd = [&] {
+                Autocast ac(v.autocast, dev.type(), torch::kBFloat16);
+                pl::model::infer_logits(m, x, io);
+                sync(dev);
+              };
+              j.set("kernels_b" + std::to_string(big), top_kernels(fwd, 3, 14));
             } catch (const std::exception& e) {
               std::cout << "    profiler failed: " << std::string(e.what()).substr(0, 150) << "\n";
             }

@@ -18,6 +18,9 @@ struct CheckContext {
   std::string out_dir;
 };
 
+// ctx.preset at ctx.size without the auxiliary head: the model the inference checks build.
+pl::model::SegmentorOptions inference_preset(const CheckContext& ctx);
+
 // CPU fp32 eager logits vs the device in fp32 (TF32 off and on), and fp16/bf16 with BN folding and
 // channels-last: max abs / rel difference and argmax agreement, same weights.
 Json check_parity(const CheckContext& ctx);

@@ -11,6 +11,9 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include "model/presets.h"
+#include "tests/gpu/checks.h"
+
 namespace pl::gpu {
 
 std::string json_quote(const std::string& s) {
@@ -189,6 +192,13 @@ bool write_file(const std::string& path, const std::string& text) {
     return false;
   }
   return true;
+}
+
+pl::model::SegmentorOptions inference_preset(const CheckContext& ctx) {
+  auto opts = pl::model::preset(ctx.preset);
+  opts.input_h = opts.input_w = ctx.size;
+  opts.with_aux = false;
+  return opts;
 }
 
 }  // namespace pl::gpu
