@@ -6,7 +6,6 @@
 #include <QTabWidget>
 #include <QTimer>
 #include <iostream>
-#include <memory>
 
 #include "app/commands.h"
 #include "core/log/log.h"
@@ -72,17 +71,16 @@ int run_gui(int argc, char** argv, const Argv& /*args*/) {
     // longer than the delay to load the model, and a proof screenshot without the overlay proves nothing.
     const QString out = QString::fromStdString(args.get("screenshot"));
     auto* poll = new QTimer(&window);
-    auto waited = std::make_shared<double>(0.0);
-    auto ready_polls = std::make_shared<int>(0);
-    QObject::connect(poll, &QTimer::timeout, &window, [&window, &exit_code, out, poll, waited, ready_polls] {
-      *waited += poll->interval() / 1000.0;
+    QObject::connect(poll, &QTimer::timeout, &window,
+                     [&window, &exit_code, out, poll, waited = 0.0, ready_polls = 0]() mutable {
+      waited += poll->interval() / 1000.0;
       const auto* live = window.live_tab();
       const bool video_ready = !live->has_source() || live->frames_shown() > 0;
       const auto status = live->model_status();
       const bool model_ready = status == pl::ui::ModelStatus::kNone || status == pl::ui::ModelStatus::kRunning;
       // Ready for a second (5 polls), so the HUD shows settled rates rather than the first mask's.
-      *ready_polls = video_ready && model_ready ? *ready_polls + 1 : 0;
-      if (*ready_polls < 5 && *waited < 60.0) return;
+      ready_polls = video_ready && model_ready ? ready_polls + 1 : 0;
+      if (ready_polls < 5 && waited < 60.0) return;
       poll->stop();
       if (!(video_ready && model_ready))
         pl::log::get("ui")->warn("screenshot: after 60 s the {} still not ready; saving it as it is",

@@ -10,7 +10,7 @@
 namespace pl::model {
 
 ConvModuleImpl::ConvModuleImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size, bool with_relu)
-    : with_relu_(with_relu), padding_(kernel_size / 2) {
+    : with_relu_(with_relu) {
   conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, kernel_size)
                                                        .padding(kernel_size / 2)
                                                        .bias(false)));
@@ -25,9 +25,10 @@ ConvModuleImpl::ConvModuleImpl(int64_t in_channels, int64_t out_channels, int64_
 torch::Tensor ConvModuleImpl::forward(const torch::Tensor& x) {
   if (!split_weights_.empty() && !torch::GradMode::is_enabled()) {
     const int64_t step = x.size(1) / int64_t(split_weights_.size());
-    auto y = torch::conv2d(x.narrow(1, 0, step), split_weights_[0], conv->bias, 1, padding_);
+    const int64_t padding = conv->weight.size(2) / 2;  // "same" padding, as the constructor sets it
+    auto y = torch::conv2d(x.narrow(1, 0, step), split_weights_[0], conv->bias, 1, padding);
     for (size_t i = 1; i < split_weights_.size(); ++i)
-      y += torch::conv2d(x.narrow(1, int64_t(i) * step, step), split_weights_[i], {}, 1, padding_);
+      y += torch::conv2d(x.narrow(1, int64_t(i) * step, step), split_weights_[i], {}, 1, padding);
     return with_relu_ ? torch::relu(y) : y;
   }
   if (folded_ && with_relu_) return conv_add_relu(conv, x);  // fused on CUDA (model/fold_bn.h)

@@ -16,7 +16,6 @@ class ConvModuleImpl : public torch::nn::Module {
   ConvModuleImpl(int64_t in_channels, int64_t out_channels, int64_t kernel_size, bool with_relu = true);
   torch::Tensor forward(const torch::Tensor& x);
   void fold_bn();  // inference only, see model/fold_bn.h
-  bool folded() const { return folded_; }
 
   // CPU inference: run the conv as `parts` convs over equal slices of the input channels, summed.
   // oneDNN runs a bf16 3x3 conv with 2048 input channels (ANN-R50's head bottleneck) at about 2/3
@@ -33,7 +32,6 @@ class ConvModuleImpl : public torch::nn::Module {
  private:
   bool with_relu_;
   bool folded_ = false;
-  int64_t padding_ = 0;
   std::vector<torch::Tensor> split_weights_;  // empty: no split
 };
 TORCH_MODULE(ConvModule);
