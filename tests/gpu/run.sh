@@ -41,7 +41,8 @@ else
 fi
 
 PYTHON="${PYTHON:-python3}"
-echo "tools: $(cmake --version 2>&1 | head -1); $(c++ --version 2>&1 | head -1); $( (command -v nvcc || ls /usr/local/cuda/bin/nvcc) >/dev/null 2>&1 && "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)" --version 2>&1 | tail -1)"
+nvcc="$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)"
+echo "tools: $(cmake --version 2>&1 | head -1); $(c++ --version 2>&1 | head -1); $([[ -x $nvcc ]] && "$nvcc" --version 2>&1 | tail -1 || echo "no nvcc")"
 if [[ $smoke == 1 ]]; then
   build="${BUILD_DIR:-$repo/build/gpu-smoke}"
   jobs="${JOBS:-2}"
