@@ -98,14 +98,19 @@ std::vector<double> measure_decode(const std::string& clip) {
 std::vector<double> measure_handoff(int n) {
   LatestSlot<Clock::time_point> slot;
   std::vector<double> out;
+  std::atomic<int> taken{0};
   std::thread consumer([&] {
     for (int i = 0; i < n; ++i) {
       auto t = slot.take(std::chrono::seconds(5));
       if (!t) return;
       out.push_back(ms_between(*t, Clock::now()));
+      taken.store(i + 1);
     }
   });
   for (int i = 0; i < n; ++i) {
+    // One value in flight: on a loaded machine a consumer descheduled past the sleep would otherwise
+    // find two puts, keep the newest (latest wins) and lose a sample.
+    while (taken.load() < i) std::this_thread::sleep_for(std::chrono::microseconds(100));
     std::this_thread::sleep_for(std::chrono::milliseconds(2));  // let the consumer block first
     slot.put(Clock::now());
   }
