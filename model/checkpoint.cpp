@@ -1,8 +1,5 @@
 #include "model/checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +10,8 @@
 
 #include <torch/serialize.h>
 #include <torch/version.h>
+
+#include "model/atomic_file.h"
 
 namespace pl::model {
 namespace {
@@ -68,37 +67,10 @@ c10::Dict<std::string, at::Tensor> to_dict(const std::map<std::string, torch::Te
 }
 
 void write_all_atomic(const std::string& path, const std::vector<char>& bytes) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  auto fail = [&](const std::string& what) {
-    const std::string err = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    throw CheckpointError("cannot write checkpoint '" + path + "': " + what + ": " + err);
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw CheckpointError("cannot write checkpoint '" + path + "': " + std::strerror(errno));
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      fail("write");
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    ::close(fd);
-    fail("fsync");
-  }
-  if (::close(fd) != 0) fail("close");
-  if (::rename(tmp.c_str(), path.c_str()) != 0) fail("rename");
-  // Persist the rename itself.
-  const auto slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+  try {
+    pl::io::write_file_atomic(path, bytes.data(), bytes.size());
+  } catch (const pl::io::AtomicWriteError& e) {
+    throw CheckpointError("cannot write checkpoint '" + path + "': " + pl::io::describe_errno(e.error()));
   }
 }
 

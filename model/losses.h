@@ -1,5 +1,5 @@
 #pragma once
-// Segmentation losses (spec §2.2): cross-entropy with ignore index 255 on both heads after
+// Segmentation losses (docs/recipe.md §2): cross-entropy with ignore index 255 on both heads after
 // resizing the logits to the label size, averaged over ALL pixels like mmseg's avg_non_ignore=False
 // (ignored pixels count in the denominator). total = decode + aux_weight * aux.
 // An optional soft Dice term (foreground classes, ignored pixels masked) is added to each head for

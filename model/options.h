@@ -1,6 +1,6 @@
 #pragma once
 // Every number that defines an ANN segmenter. A checkpoint stores all of them, so one struct
-// rebuilds its model. Defaults are mmseg `ann_r50-d8` with torchvision's 7x7 stem (spec §0, §5.3).
+// rebuilds its model. Defaults are mmseg `ann_r50-d8` with torchvision's 7x7 stem (docs/model.md §1, §12).
 #include <array>
 #include <cstdint>
 #include <string>

@@ -41,7 +41,7 @@ SegmentorOptions ann_r18_live() {
   return o;
 }
 
-// The ANN-R18-D8 prototype of spec §8: output stride 8 (finer masks), twice the live preset's cost.
+// The ANN-R18-D8 prototype of docs/recipe.md §4: output stride 8 (finer masks), twice the live preset's cost.
 SegmentorOptions ann_r18_d8() {
   auto o = ann_r18_live();
   o.preset = "ann-r18-d8";

@@ -1,7 +1,7 @@
 #pragma once
 // Parameter counts per part (from the model itself) and multiply-accumulates at an input size
 // (analytic walk over the convs and attention matmuls; BN, activations, pooling and resizes are
-// not counted), as in spec §1.7.
+// not counted), as in docs/model.md §8.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,7 +23,7 @@ struct ModelStats {
   int64_t params_total = 0;      // every trainable parameter (aux included when present)
   int64_t params_inference = 0;  // without the aux head
   double macs_inference = 0;     // this implementation: shared APNB projection computed once
-  double macs_inference_mmseg = 0;  // as mmseg runs it (projection twice); spec §1.7's figure
+  double macs_inference_mmseg = 0;  // as mmseg runs it (projection twice); docs/model.md §8's figure
   double macs_training = 0;      // inference + aux head (forward only)
   const PartStats& part(const std::string& name) const;  // throws std::out_of_range
 };

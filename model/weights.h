@@ -1,5 +1,5 @@
 #pragma once
-// ImageNet weights for the backbone from a torchvision ResNet state dict (spec §5.1): the file of
+// ImageNet weights for the backbone from a torchvision ResNet state dict (docs/model.md §10): the file of
 // `torch.save(dict(torchvision.models.resnet50(weights=...).state_dict()), path)`. Names map 1:1 to
 // `backbone.*`; fc.* (the ImageNet classifier) is skipped. Dilation is not stored in the weights, so
 // the same file serves output stride 8 and 16.

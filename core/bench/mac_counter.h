@@ -2,7 +2,7 @@
 // Counts the multiply-accumulates a piece of LibTorch code performs, by watching the operators it
 // dispatches: convolutions (from input and weight shapes, stride, padding, dilation, groups) and
 // matrix products (mm, bmm, addmm, baddbmm). Elementwise ops, pooling and resizing are not counted;
-// they are a rounding error next to the convolutions of a segmenter (spec §1.7 counts the same way).
+// they are a rounding error next to the convolutions of a segmenter (docs/model.md §8 counts the same way).
 //
 // Threading model: counts the calling thread's operators only (a thread-local RecordFunction
 // callback). Intra-op worker threads run kernels, not operators, so nothing is missed on the CPU.

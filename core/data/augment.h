@@ -1,5 +1,5 @@
 #pragma once
-// The training pipeline of mmseg's Cityscapes 512x1024 config (spec §2.3), on torch tensors:
+// The training pipeline of mmseg's Cityscapes 512x1024 config (docs/recipe.md §3), on torch tensors:
 // RandomResize (ratio 0.5-2.0 of a base scale, aspect kept) -> RandomCrop (cat_max_ratio 0.75,
 // 10 tries) -> RandomFlip (horizontal) -> PhotoMetricDistortion -> normalise -> pad bottom/right
 // to the crop (image 0 in normalised space, label 255 = ignored).

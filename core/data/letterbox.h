@@ -1,5 +1,5 @@
 #pragma once
-// Test-time geometry shared by the predictor and the trainer's validation (spec §1.6): resize an
+// Test-time geometry shared by the predictor and the trainer's validation (docs/model.md §7): resize an
 // image keeping its aspect ratio so it fits the network input, pad bottom/right, run the model,
 // crop the padding off the logits and resize them bilinearly back to the image size.
 #include <array>

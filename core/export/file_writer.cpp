@@ -15,6 +15,8 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "model/atomic_file.h"
+
 namespace fs = std::filesystem;
 
 namespace pl::core::exporting {
@@ -29,22 +31,8 @@ ExportError::Kind kind_of(int err) {
   }
 }
 
-std::string reason(int err) {
-  switch (err) {
-    case EROFS: return "the file system is read-only";
-    case EACCES: case EPERM: return "permission denied (read-only folder?)";
-    case ENOSPC: return "the disk is full";
-    case EDQUOT: return "the disk quota is exhausted";
-    case EFBIG: return "the file is larger than allowed (file-size limit)";
-    case ENOENT: return "the folder does not exist";
-    case ENOTDIR: return "a part of the path is not a folder";
-    case EEXIST: return "a file of that name already exists (not overwritten)";
-    default: return std::strerror(err);
-  }
-}
-
 [[noreturn]] void fail(int err, const std::string& path, const std::string& what) {
-  throw ExportError(kind_of(err), path, "cannot " + what + " '" + path + "': " + reason(err));
+  throw ExportError(kind_of(err), path, "cannot " + what + " '" + path + "': " + pl::io::describe_errno(err));
 }
 
 std::string temp_name_for(const fs::path& final_path) {
@@ -53,16 +41,6 @@ std::string temp_name_for(const fs::path& final_path) {
   const auto name = "." + final_path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
                     std::to_string(counter.fetch_add(1));
   return (dir / name).string();
-}
-
-// rename() without replacing: RENAME_NOREPLACE where the file system supports it, otherwise a hard
-// link (which also refuses an existing name) and unlink of the temporary.
-int rename_noreplace(const std::string& from, const std::string& to) {
-  if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return 0;
-  if (errno != EINVAL && errno != ENOSYS) return errno;
-  if (::link(from.c_str(), to.c_str()) != 0) return errno;
-  ::unlink(from.c_str());
-  return 0;
 }
 
 }  // namespace
@@ -86,28 +64,10 @@ void ensure_writable_dir(const std::string& dir) {
 }
 
 void write_file_atomic(const std::string& path, const void* data, size_t size, bool replace) {
-  const std::string tmp = temp_name_for(fs::path(path));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) fail(errno, path, "create");
-  const char* p = static_cast<const char*>(data);
-  size_t left = size;
-  int err = 0;
-  while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-  if (!err && ::fsync(fd) != 0) err = errno;
-  if (::close(fd) != 0 && !err) err = errno;
-  if (!err) err = replace ? (::rename(tmp.c_str(), path.c_str()) == 0 ? 0 : errno) : rename_noreplace(tmp, path);
-  if (err) {
-    ::unlink(tmp.c_str());
-    fail(err, path, "write");
+  try {
+    pl::io::write_file_atomic(path, data, size, replace);
+  } catch (const pl::io::AtomicWriteError& e) {
+    throw ExportError(kind_of(e.error()), path, e.what());
   }
 }
 
@@ -127,12 +87,7 @@ void write_png_atomic(const std::string& path, const cv::Mat& image) {
   write_file_atomic(path, png.data(), png.size());
 }
 
-void sync_dir(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
+void sync_dir(const std::string& dir) { pl::io::sync_dir(dir); }
 
 std::string sanitize_name(const std::string& s) {
   std::string out;

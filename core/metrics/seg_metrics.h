@@ -1,5 +1,5 @@
 #pragma once
-// Segmentation metrics in the two conventions the literature mixes up (spec §3):
+// Segmentation metrics in the two conventions the literature mixes up (docs/metrics.md):
 //
 // (a) mmseg IoUMetric, dataset-level: per-class intersection / predicted / ground-truth areas are
 //     summed over the whole test set (label 255 dropped), then IoU, Dice, precision, recall and

@@ -1,6 +1,6 @@
 #pragma once
 // Every setting of a training run. Defaults are the paper's recipe (= mmseg ann_r50-d8 schedule,
-// spec §2): SGD lr 0.01, momentum 0.9, weight decay 5e-4, batch 10, 500 epochs, poly decay
+// docs/recipe.md): SGD lr 0.01, momentum 0.9, weight decay 5e-4, batch 10, 500 epochs, poly decay
 // (power 0.9, min lr 1e-4) stepped per iteration, CE on decode + 0.4 x CE on aux, validation every
 // 100 epochs. No torch in this header: the GUI edits this struct directly.
 #include <cstdint>
@@ -26,7 +26,7 @@ struct TrainConfig {
   // checkpoints store the model's options, and a resume takes them from last.pt.
   std::optional<pl::model::SegmentorOptions> model_options;
 
-  // Augmentation (spec §2.3). crop 0x0 = 512x1024 (the paper) for ann-r50/ann-r101, the preset's
+  // Augmentation (docs/recipe.md §3). crop 0x0 = 512x1024 (the paper) for ann-r50/ann-r101, the preset's
   // input size for the CPU presets.
   int crop_h = 0, crop_w = 0;
   int scale_long = 0, scale_short = 0;  // RandomResize base scale; 0 = twice the crop
@@ -62,7 +62,11 @@ struct TrainConfig {
   std::string amp = "auto";
   uint64_t seed = 0;
   int loader_threads = 2;            // decoding threads when filling the cache
-  int prefetch = 2;                  // batches prepared ahead by the producer thread
+  int prefetch = 2;                  // batches prepared ahead by the producer thread (host data path)
+  // Where batches are augmented: host (one sample at a time on a producer thread, augment.h) |
+  // device (whole batches on the training device, batch_augment.h: the GPU path) | auto (device on
+  // CUDA, host on the CPU). Both are pure functions of (seed, iteration), so resume stays exact.
+  std::string data_path = "auto";
 
   // Throws std::invalid_argument naming the field and its bad value (also checks the preset name).
   void validate() const;
@@ -72,6 +76,7 @@ struct TrainConfig {
   int effective_crop_w() const;
   int effective_cache_long_side() const;
   int effective_threads() const;
+  bool device_data_path(bool cuda) const { return data_path == "device" || (data_path == "auto" && cuda); }
 
   // config.json of a run directory. from_json throws std::invalid_argument on malformed input;
   // absent keys keep their defaults.

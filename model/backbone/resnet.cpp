@@ -122,7 +122,7 @@ ResNetImpl::ResNetImpl(const ResNetOptions& opts) : opts_(opts) {
 }
 
 // Mirrors torchvision's ResNet._make_layer: a dilated stage's first block keeps the previous
-// dilation, later blocks use the doubled one (= mmseg's contract_dilation, spec §1.1).
+// dilation, later blocks use the doubled one (= mmseg's contract_dilation, docs/model.md §2).
 torch::nn::Sequential ResNetImpl::make_layer(int64_t planes, int64_t blocks, int64_t stride, bool dilate) {
   const int64_t expansion = bottleneck_ ? BottleneckImpl::kExpansion : BasicBlockImpl::kExpansion;
   const int64_t previous_dilation = dilation_;
@@ -150,7 +150,7 @@ torch::nn::Sequential ResNetImpl::make_layer(int64_t planes, int64_t blocks, int
 }
 
 // mmseg's ResNet init without a checkpoint: Kaiming-normal (fan_out) convs, BN 1/0, and the last BN
-// of every residual block set to 0 so each block starts as identity (spec §1.6, §5.3).
+// of every residual block set to 0 so each block starts as identity (docs/model.md §12).
 void ResNetImpl::init_weights() {
   torch::NoGradGuard no_grad;
   for (auto& m : modules(/*include_self=*/false)) {

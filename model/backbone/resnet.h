@@ -2,7 +2,7 @@
 // Dilated ResNet backbone with torchvision's layout and parameter names (conv1, bn1, layer1..layer4,
 // layerN.i.{conv1,bn1,...,downsample.0/1}), so a torchvision `resnet*().state_dict()` loads 1:1
 // (fc.* aside). Output stride 8 equals torchvision's replace_stride_with_dilation=[F,T,T] and
-// mmseg's ResNet-D8 stages (spec §1.1); 16 is [F,F,T].
+// mmseg's ResNet-D8 stages (docs/model.md §2); 16 is [F,F,T].
 #include <cstdint>
 #include <vector>
 

@@ -1,5 +1,5 @@
 #pragma once
-// ANN decode head (mmseg `ANNHead`, spec §1.2-1.4):
+// ANN decode head (mmseg `ANNHead`, docs/model.md §3-5):
 //   fusion (AFNB: query = high, key/value = low) -> dropout -> bottleneck (3x3 ConvModule)
 //   -> context (APNB self-attention) -> dropout -> conv_seg.
 // Module names follow mmseg (fusion.stages.0.*, fusion.bottleneck, bottleneck, context, conv_seg).

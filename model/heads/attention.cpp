@@ -55,7 +55,7 @@ SelfAttentionBlockImpl::SelfAttentionBlockImpl(const SelfAttentionOptions& opts)
 torch::Tensor SelfAttentionBlockImpl::forward(const torch::Tensor& query_feats, const torch::Tensor& key_feats) {
   const auto n = query_feats.size(0), h = query_feats.size(2), w = query_feats.size(3);
   const auto c = opts_.channels;
-  // Both projections run at full resolution; pooling comes after (spec §1.3 step 2). The shared
+  // Both projections run at full resolution; pooling comes after (docs/model.md §4 step 2). The shared
   // APNB projection is computed once: same output, one BN statistics update instead of two.
   torch::Tensor key_full = key_project(key_feats);
   torch::Tensor query_full;

@@ -1,5 +1,5 @@
 #pragma once
-// The ANN attention core (mmseg `SelfAttentionBlock` as ANN configures it, spec §1.3): query at full
+// The ANN attention core (mmseg `SelfAttentionBlock` as ANN configures it, docs/model.md §4): query at full
 // resolution, key and value pyramid-pooled to S = sum(s^2) points (110 for scales 1,3,6,8), so the
 // similarity map is HW x S instead of HW x HW.
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// mmseg `FCNHead` as the ANN config uses it for the auxiliary loss (spec §1.5): one 3x3 ConvModule
+// mmseg `FCNHead` as the ANN config uses it for the auxiliary loss (docs/model.md §6): one 3x3 ConvModule
 // (convs.0) -> Dropout2d -> 1x1 conv_seg. Training only; inference uses the decode head alone.
 #include <cstdint>
 

@@ -207,7 +207,7 @@ class TestMatrixCheckpoint : public QObject {
 
   // SIGKILL at staggered moments while a child rewrites last.pt: the file always reads back, holds a
   // complete checkpoint at least as new as the last save the child reported, and only temporary files
-  // (*.tmp.<pid>) may be left behind.
+  // (.last.pt.tmp-<pid>-<n>) may be left behind.
   void kill_during_checkpoint_write() {
     const auto path = file("killed/last.pt");
     fs::create_directories(fs::path(path).parent_path());
@@ -250,7 +250,7 @@ class TestMatrixCheckpoint : public QObject {
       for (const auto& e : fs::directory_iterator(fs::path(path).parent_path())) {
         const auto n = e.path().filename().string();
         if (n != "last.pt") {
-          QVERIFY2(contains(n, "last.pt.tmp."), n.c_str());
+          QVERIFY2(contains(n, ".last.pt.tmp-"), n.c_str());
           ++others;
         }
       }

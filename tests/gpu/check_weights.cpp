@@ -29,7 +29,7 @@ Json check_weights_cache() {
       if (!e.is_regular_file(ec)) continue;
       const auto name = e.path().filename().string();
       const auto size = e.file_size(ec);
-      // resnetNN-*.pth are ImageNet classifiers whose conv layers are our backbone's (spec §5.1).
+      // resnetNN-*.pth are ImageNet classifiers whose conv layers are our backbone's (docs/model.md §10).
       const bool backbone = name.rfind("resnet", 0) == 0;
       found.push_back(Json().set("path", e.path().string()).set("bytes", int64_t(size)).set("resnet_backbone", backbone));
       std::cout << "  " << e.path().string() << "  " << size / (1024 * 1024) << " MiB"

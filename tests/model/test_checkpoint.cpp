@@ -86,7 +86,7 @@ class TestCheckpoint : public QObject {
     save_checkpoint(path, model, meta, extra);
     QVERIFY(std::filesystem::exists(path));
     for (const auto& e : std::filesystem::directory_iterator(dir_.path().toStdString()))
-      QVERIFY2(e.path().string().find(".tmp.") == std::string::npos, "temporary file left behind");
+      QVERIFY2(e.path().string().find(".tmp-") == std::string::npos, "temporary file left behind");
 
     auto ck = read_checkpoint(path);
     const auto& o = ck.options;
@@ -204,7 +204,7 @@ class TestCheckpoint : public QObject {
     QCOMPARE(fs::file_size(path), before);
     QCOMPARE(read_checkpoint(path).meta.epoch, int64_t{1});
     for (const auto& entry : fs::directory_iterator(dir_.path().toStdString()))
-      QVERIFY2(entry.path().filename().string().find("full.pt.tmp") == std::string::npos,
+      QVERIFY2(entry.path().filename().string().find("full.pt.tmp-") == std::string::npos,
                entry.path().c_str());
   }
 

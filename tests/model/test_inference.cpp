@@ -1,5 +1,5 @@
 // Inference preparation (BN folding, channels-last, bf16), device selection and the analytic
-// parameter/MAC counts against spec §1.7.
+// parameter/MAC counts against docs/model.md §8.
 #include <QtTest/QtTest>
 
 #include <torch/torch.h>
@@ -164,7 +164,7 @@ class TestInference : public QObject {
     QCOMPARE(at::get_num_threads(), 1);
   }
 
-  // Spec §1.7, torchvision stem, K = 2 (MACs in G, mmseg's way of running the shared projection).
+  // docs/model.md §8, torchvision stem, K = 2 (MACs in G, mmseg's way of running the shared projection).
   void stats_match_spec() {
     AnnSegmentor model(preset("ann-r50"));
     auto s = model_stats(model, 512, 512);

@@ -114,7 +114,7 @@ class TestSegmentor : public QObject {
     QCOMPARE(loss.total.item<double>(), loss.decode.item<double>());
   }
 
-  // Spec §1.7: torchvision-stem ANN-R50, K = 2.
+  // docs/model.md §8: torchvision-stem ANN-R50, K = 2.
   void parameter_counts() {
     AnnSegmentor with_aux(preset("ann-r50"));
     QCOMPARE(count_params(*with_aux), int64_t{46196292});
