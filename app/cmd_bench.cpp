@@ -1,5 +1,12 @@
-// polyplens bench [model|pipeline|train|all]: timings with their peers side by side (core/bench/),
+// polyplens bench [model|pipeline|train|all|soak]: timings with their peers side by side (core/bench/),
 // as tables on stdout and, with --json, one JSON file holding every figure.
+//
+// POLYPLENS_HAVE_LIVE = 0 (the headless build: LibTorch and header-only libraries, no Qt, OpenCV or
+// GStreamer) keeps the model and train suites only; pipeline and soak need the live pipeline.
+#ifndef POLYPLENS_HAVE_LIVE
+#define POLYPLENS_HAVE_LIVE 1
+#endif
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -7,16 +14,18 @@
 #include <sstream>
 #include <thread>
 #include <tuple>
-
-#include <QJsonObject>
+#include <utility>
 
 #include "app/commands.h"
+#include "core/base/json.h"
 #include "core/bench/environment.h"
 #include "core/bench/json_util.h"
 #include "core/bench/model_bench.h"
+#include "core/bench/train_bench.h"
+#if POLYPLENS_HAVE_LIVE
 #include "core/bench/pipeline_bench.h"
 #include "core/bench/soak_bench.h"
-#include "core/bench/train_bench.h"
+#endif
 
 namespace pl::app {
 namespace {
@@ -42,6 +51,13 @@ std::pair<int, int> parse_size(const std::string& option, const std::string& v) 
 
 void progress(const std::string& line) { std::cerr << "bench: " << line << std::endl; }
 
+#if !POLYPLENS_HAVE_LIVE
+int not_in_this_build(const std::string& suite) {
+  std::cerr << "polyplens bench " << suite << ": not part of this build (headless: model and train only)" << std::endl;
+  return 2;
+}
+#endif
+
 }  // namespace
 
 int cmd_bench(const Argv& argv) {
@@ -52,7 +68,12 @@ int cmd_bench(const Argv& argv) {
          "live-rate source), train (images/s per preset and crop beside the forward-only cost) or all; "
          "soak (not in all) plays a looping clip through the whole live pipeline for --minutes and checks "
          "memory, latency creep and frame drift. "
-         "Run on a quiet machine: other load slows every figure.");
+         "Run on a quiet machine: other load slows every figure."
+#if !POLYPLENS_HAVE_LIVE
+         " This is a headless build: model and train only (all = model + train); pipeline and soak need "
+         "the desktop build."
+#endif
+  );
   a.positional("SUITE", "model | pipeline | train | all | soak (default: all)")
       .flag("quick", "few runs and fewer variants (a smoke test, or a first look)")
       .option("json", "also write every figure to this JSON file")
@@ -79,6 +100,12 @@ int cmd_bench(const Argv& argv) {
   const std::string suite = a.positionals().empty() ? "all" : a.positionals()[0];
   if (suite != "model" && suite != "pipeline" && suite != "train" && suite != "all" && suite != "soak")
     throw UsageError("unknown suite '" + suite + "' (valid: model, pipeline, train, all, soak)");
+#if !POLYPLENS_HAVE_LIVE
+  if (suite == "pipeline" || suite == "soak") return not_in_this_build(suite);
+  if (suite == "all")
+    std::cerr << "polyplens bench all: headless build: running the model and train suites only "
+                 "(pipeline is not part of this build)" << std::endl;
+#endif
   const bool quick = a.has("quick");
   int threads = a.get_int("threads");
   if (threads < 0) throw UsageError("--threads must be >= 0, got " + std::to_string(threads));
@@ -101,7 +128,7 @@ int cmd_bench(const Argv& argv) {
 
   auto env = bench::Environment::capture();
   std::cout << "PolypLens " POLYPLENS_VERSION " bench (" << (quick ? "quick" : "full") << "): " << env.line() << "\n\n";
-  QJsonObject suites;
+  auto suites = pl::json::Json::object();
 
   if (suite == "model" || suite == "all") {
     bench::ModelBenchOptions o;
@@ -126,6 +153,7 @@ int cmd_bench(const Argv& argv) {
     std::cout << bench::to_table(r, timing) << "\n";
     suites["model"] = bench::to_json(r);
   }
+#if POLYPLENS_HAVE_LIVE
   if (suite == "pipeline" || suite == "all") {
     bench::PipelineBenchOptions o;
     o.preset = a.has("presets") ? presets.front() : "ann-r18-live";
@@ -144,6 +172,7 @@ int cmd_bench(const Argv& argv) {
     std::cout << bench::to_table(r) << "\n";
     suites["pipeline"] = bench::to_json(r);
   }
+#endif
   if (suite == "train" || suite == "all") {
     bench::TrainBenchOptions o;
     o.cases.clear();
@@ -157,6 +186,7 @@ int cmd_bench(const Argv& argv) {
     suites["train"] = bench::to_json(r);
   }
 
+#if POLYPLENS_HAVE_LIVE
   if (suite == "soak") {
     bench::SoakOptions o;
     o.minutes = a.get_double("minutes");
@@ -185,12 +215,17 @@ int cmd_bench(const Argv& argv) {
     std::cout << bench::to_table(r) << "\n";
     suites["soak"] = bench::to_json(r);
   }
+#endif
 
   env.finish();
   std::cout << "machine: " << env.line() << "\n";
   if (a.has("json")) {
-    QJsonObject root{{"polyplens", POLYPLENS_VERSION}, {"quick", quick}, {"threads", threads},
-                     {"environment", env.json()}, {"suites", suites}};
+    auto root = pl::json::Json::object();
+    root["polyplens"] = POLYPLENS_VERSION;
+    root["quick"] = quick;
+    root["threads"] = threads;
+    root["environment"] = env.json();
+    root["suites"] = std::move(suites);
     std::ofstream out(a.get("json"));
     out << bench::json_text(root);
     if (!out) throw std::runtime_error("cannot write '" + a.get("json") + "'");

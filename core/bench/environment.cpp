@@ -49,13 +49,15 @@ std::string Environment::line() const {
   return o.str();
 }
 
-QJsonObject Environment::json() const {
-  return QJsonObject{{"cpu", QString::fromStdString(cpu)},
-                     {"logical_cpus", logical_cpus},
-                     {"native_bf16", native_bf16},
-                     {"load_before", load_before},
-                     {"load_after", load_after},
-                     {"started", QString::fromStdString(started)}};
+pl::json::Json Environment::json() const {
+  auto o = pl::json::Json::object();
+  o["cpu"] = cpu;
+  o["logical_cpus"] = logical_cpus;
+  o["native_bf16"] = native_bf16;
+  o["load_before"] = pl::json::number(load_before);
+  o["load_after"] = pl::json::number(load_after);
+  o["started"] = started;
+  return o;
 }
 
 }  // namespace pl::core::bench

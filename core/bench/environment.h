@@ -3,7 +3,7 @@
 // after (a busy machine makes every figure slower, so the report says how busy it was).
 #include <string>
 
-#include <QJsonObject>
+#include "core/base/json.h"
 
 namespace pl::core::bench {
 
@@ -18,7 +18,7 @@ struct Environment {
   static Environment capture();
   void finish();            // records load_after
   std::string line() const; // one line for the terminal
-  QJsonObject json() const;
+  pl::json::Json json() const;  // {"cpu", "logical_cpus", "native_bf16", "load_before", "load_after", "started"}
 };
 
 // 1-minute load average from /proc/loadavg, -1 when unavailable.

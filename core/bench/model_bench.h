@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <QJsonObject>
+#include "core/base/json.h"
 
 #include "core/bench/mac_counter.h"
 #include "core/bench/matmul_peak.h"
@@ -84,6 +84,6 @@ std::string to_table(const ModelBenchReport& report, const TimingOptions& timing
 // {"suite": "model", "device", "threads", "torch", "native_bf16", "matmul_peak": {dtype: {...}},
 //  "presets": [{"preset", "height", "width", "parameters", "macs": {...}, "floor_ms": {dtype: ms},
 //               "variants": [...], "peers": {...}}]}
-QJsonObject to_json(const ModelBenchReport& report);
+pl::json::Json to_json(const ModelBenchReport& report);
 
 }  // namespace pl::core::bench

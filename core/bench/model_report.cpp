@@ -2,8 +2,7 @@
 #include <cstdio>
 #include <map>
 #include <sstream>
-
-#include <QJsonArray>
+#include <utility>
 
 #include "core/bench/json_util.h"
 #include "core/bench/model_bench.h"
@@ -91,72 +90,87 @@ std::string to_table(const ModelBenchReport& r, const TimingOptions& timing) {
   return o.str();
 }
 
-QJsonObject to_json(const ModelBenchReport& r) {
-  QJsonObject o;
+pl::json::Json to_json(const ModelBenchReport& r) {
+  using pl::json::Json;
+  using pl::json::number;
+  auto o = Json::object();
   o["suite"] = "model";
-  o["device"] = qs(r.device);
+  o["device"] = r.device;
   o["threads"] = r.threads;
-  o["torch"] = qs(r.torch_version);
+  o["torch"] = r.torch_version;
   o["native_bf16"] = r.native_bf16;
-  QJsonObject peaks;
-  for (const auto& [dtype, p] : r.peaks)
-    peaks[qs(dtype)] = QJsonObject{
-        {"n", p.n}, {"gflops", p.gflops}, {"median_gflops", p.median_gflops}, {"cpu_gflops", p.cpu_gflops}};
-  o["matmul_peak"] = peaks;
-  QJsonArray presets;
+  auto peaks = Json::object();
+  for (const auto& [dtype, p] : r.peaks) {
+    auto e = Json::object();
+    e["n"] = p.n;
+    e["gflops"] = number(p.gflops);
+    e["median_gflops"] = number(p.median_gflops);
+    e["cpu_gflops"] = number(p.cpu_gflops);
+    peaks[dtype] = std::move(e);
+  }
+  o["matmul_peak"] = std::move(peaks);
+  auto presets = Json::array();
   for (const auto& pr : r.presets) {
-    QJsonObject p;
-    p["preset"] = qs(pr.preset);
+    auto p = Json::object();
+    p["preset"] = pr.preset;
     p["height"] = pr.height;
     p["width"] = pr.width;
-    p["parameters"] = double(pr.parameters);
-    p["macs"] = QJsonObject{{"conv", double(pr.macs.conv)},
-                            {"matmul", double(pr.macs.matmul)},
-                            {"total", double(pr.macs.total())},
-                            {"analytic", pr.macs_analytic}};
-    QJsonObject floors;
-    QJsonArray variants;
+    p["parameters"] = pr.parameters;
+    auto macs = Json::object();
+    macs["conv"] = pr.macs.conv;
+    macs["matmul"] = pr.macs.matmul;
+    macs["total"] = pr.macs.total();
+    macs["analytic"] = number(pr.macs_analytic);
+    p["macs"] = std::move(macs);
+    auto floors = Json::object();
+    auto variants = Json::array();
     for (const auto& v : pr.variants) {
-      QJsonObject e{{"dtype", qs(v.variant.dtype)},
-                    {"fold_bn", v.variant.fold_bn},
-                    {"channels_last", v.variant.channels_last},
-                    {"label", qs(v.variant.label())}};
-      if (v.floor_cpu_ms > 0) e["floor_cpu_ms"] = v.floor_cpu_ms;
+      auto e = Json::object();
+      e["dtype"] = v.variant.dtype;
+      e["fold_bn"] = v.variant.fold_bn;
+      e["channels_last"] = v.variant.channels_last;
+      e["label"] = v.variant.label();
+      if (v.floor_cpu_ms > 0) e["floor_cpu_ms"] = number(v.floor_cpu_ms);
       if (v.floor_ms > 0) {
-        e["floor_ms"] = v.floor_ms;
-        floors[v.variant.dtype == "bf16-autocast" ? "bf16" : qs(v.variant.dtype)] = v.floor_ms;
+        e["floor_ms"] = number(v.floor_ms);
+        floors[v.variant.dtype == "bf16-autocast" ? std::string("bf16") : v.variant.dtype] = number(v.floor_ms);
       }
       if (v.skipped.empty()) {
         add_stats(e, v.stats);
-        e["fps"] = v.fps();
-        if (v.over_floor() > 0) e["x_floor"] = v.over_floor();
-        if (v.over_floor_cpu() > 0) e["x_floor_cpu"] = v.over_floor_cpu();
+        e["fps"] = number(v.fps());
+        if (v.over_floor() > 0) e["x_floor"] = number(v.over_floor());
+        if (v.over_floor_cpu() > 0) e["x_floor_cpu"] = number(v.over_floor_cpu());
       } else {
-        e["skipped"] = qs(v.skipped);
+        e["skipped"] = v.skipped;
       }
-      variants.append(e);
+      variants.push_back(std::move(e));
     }
-    p["floor_ms"] = floors;
-    p["variants"] = variants;
-    QJsonObject peers{{"available", pr.peers.available}};
-    if (!pr.peers.available) peers["reason"] = qs(pr.peers.reason);
-    else {
-      peers["python"] = qs(pr.peers.python_version);
-      peers["torch"] = qs(pr.peers.torch_version);
-      peers["torchvision"] = qs(pr.peers.torchvision_version);
+    p["floor_ms"] = std::move(floors);
+    p["variants"] = std::move(variants);
+    auto peers = Json::object();
+    peers["available"] = pr.peers.available;
+    if (!pr.peers.available) {
+      peers["reason"] = pr.peers.reason;
+    } else {
+      peers["python"] = pr.peers.python_version;
+      peers["torch"] = pr.peers.torch_version;
+      peers["torchvision"] = pr.peers.torchvision_version;
       peers["threads"] = pr.peers.threads;
-      QJsonArray results;
+      auto results = Json::array();
       for (const auto& pe : pr.peers.results) {
-        QJsonObject e{{"model", qs(pe.model)}, {"dtype", qs(pe.dtype)}, {"mode", qs(pe.mode)}};
+        auto e = Json::object();
+        e["model"] = pe.model;
+        e["dtype"] = pe.dtype;
+        e["mode"] = pe.mode;
         add_stats(e, pe.stats);
-        results.append(e);
+        results.push_back(std::move(e));
       }
-      peers["results"] = results;
+      peers["results"] = std::move(results);
     }
-    p["peers"] = peers;
-    presets.append(p);
+    p["peers"] = std::move(peers);
+    presets.push_back(std::move(p));
   }
-  o["presets"] = presets;
+  o["presets"] = std::move(presets);
   return o;
 }
 

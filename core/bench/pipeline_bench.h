@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include <QJsonObject>
+#include "core/base/json.h"
 
 #include "core/bench/timing.h"
 
@@ -84,6 +84,6 @@ std::string to_table(const PipelineBenchReport& report);
 //  "stages": [{"stage", "samples", "min_ms", "median_ms", "p95_ms", "mean_ms", "max_ms"}], "app_overhead_ms",
 //  "inference_ms", "video_added_delay_ms", "annotation_delay_ms",
 //  "live": {...} | {"skipped": why}}
-QJsonObject to_json(const PipelineBenchReport& report);
+pl::json::Json to_json(const PipelineBenchReport& report);
 
 }  // namespace pl::core::bench

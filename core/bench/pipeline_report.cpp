@@ -1,7 +1,6 @@
 // Table and JSON for the pipeline suite.
 #include <sstream>
-
-#include <QJsonArray>
+#include <utility>
 
 #include "core/bench/json_util.h"
 #include "core/bench/pipeline_bench.h"
@@ -59,43 +58,54 @@ std::string to_table(const PipelineBenchReport& r) {
   return o.str();
 }
 
-QJsonObject to_json(const PipelineBenchReport& r) {
-  QJsonObject o{{"suite", "pipeline"}, {"preset", qs(r.preset)}, {"device", qs(r.device)},
-                {"model", qs(r.model_info)}, {"threads", r.threads}, {"clip", qs(r.clip)}};
-  o["frame"] = QJsonObject{{"width", r.frame_w}, {"height", r.frame_h}};
-  o["model_input"] = QJsonObject{{"width", r.model_w}, {"height", r.model_h}};
-  QJsonArray stages;
+pl::json::Json to_json(const PipelineBenchReport& r) {
+  using pl::json::Json;
+  using pl::json::number;
+  auto o = Json::object();
+  o["suite"] = "pipeline";
+  o["preset"] = r.preset;
+  o["device"] = r.device;
+  o["model"] = r.model_info;
+  o["threads"] = r.threads;
+  o["clip"] = r.clip;
+  o["frame"] = Json::object({{"width", r.frame_w}, {"height", r.frame_h}});
+  o["model_input"] = Json::object({{"width", r.model_w}, {"height", r.model_h}});
+  auto stages = Json::array();
   for (const auto& s : r.stages) {
-    stages.append(QJsonObject{{"stage", qs(s.stage)},
-                              {"samples", s.samples},
-                              {"min_ms", s.min_ms},
-                              {"median_ms", s.median_ms},
-                              {"p95_ms", s.p95_ms},
-                              {"mean_ms", s.mean_ms},
-                              {"max_ms", s.max_ms}});
+    auto e = Json::object();
+    e["stage"] = s.stage;
+    e["samples"] = s.samples;
+    e["min_ms"] = number(s.min_ms);
+    e["median_ms"] = number(s.median_ms);
+    e["p95_ms"] = number(s.p95_ms);
+    e["mean_ms"] = number(s.mean_ms);
+    e["max_ms"] = number(s.max_ms);
+    stages.push_back(std::move(e));
   }
-  o["stages"] = stages;
-  o["app_overhead_ms"] = r.app_overhead_ms;
-  o["inference_ms"] = r.inference_ms;
-  o["video_added_delay_ms"] = r.video_added_delay_ms;
-  o["annotation_delay_ms"] = r.annotation_delay_ms;
+  o["stages"] = std::move(stages);
+  o["app_overhead_ms"] = number(r.app_overhead_ms);
+  o["inference_ms"] = number(r.inference_ms);
+  o["video_added_delay_ms"] = number(r.video_added_delay_ms);
+  o["annotation_delay_ms"] = number(r.annotation_delay_ms);
   if (r.live_ran) {
     const auto& l = r.live;
-    o["live"] = QJsonObject{{"seconds", l.seconds},
-                            {"source_fps", l.source_fps},
-                            {"capture_fps", l.capture_fps},
-                            {"inference_fps", l.inference_fps},
-                            {"display_fps", l.display_fps},
-                            {"frames_captured", double(l.frames_captured)},
-                            {"masks", double(l.masks)},
-                            {"dropped_inference", double(l.dropped_inference)},
-                            {"dropped_display", double(l.dropped_display)},
-                            {"mask_age", to_json(l.mask_age)},
-                            {"mask_latency", to_json(l.mask_latency)},
-                            {"frame_age", to_json(l.frame_age)},
-                            {"take_update", to_json(l.take_update)}};
+    auto live = Json::object();
+    live["seconds"] = number(l.seconds);
+    live["source_fps"] = number(l.source_fps);
+    live["capture_fps"] = number(l.capture_fps);
+    live["inference_fps"] = number(l.inference_fps);
+    live["display_fps"] = number(l.display_fps);
+    live["frames_captured"] = l.frames_captured;
+    live["masks"] = l.masks;
+    live["dropped_inference"] = l.dropped_inference;
+    live["dropped_display"] = l.dropped_display;
+    live["mask_age"] = to_json(l.mask_age);
+    live["mask_latency"] = to_json(l.mask_latency);
+    live["frame_age"] = to_json(l.frame_age);
+    live["take_update"] = to_json(l.take_update);
+    o["live"] = std::move(live);
   } else {
-    o["live"] = QJsonObject{{"skipped", qs(r.live_skipped)}};
+    o["live"] = Json::object({{"skipped", r.live_skipped}});
   }
   return o;
 }

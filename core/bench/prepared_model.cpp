@@ -4,7 +4,7 @@
 
 #include <torch/torch.h>
 
-#include "core/bench/autocast_scope.h"
+#include "model/autocast.h"
 #include "core/bench/torch_util.h"
 #include "model/inference.h"
 #include "model/segmentor.h"
@@ -36,7 +36,7 @@ PreparedModel::PreparedModel(const pl::model::SegmentorOptions& options, const M
 PreparedModel::~PreparedModel() = default;
 
 at::Tensor PreparedModel::forward(const at::Tensor& x) {
-  AutocastScope autocast(variant_.dtype == "bf16-autocast", device_ == "cuda");
+  pl::model::AutocastScope autocast(variant_.dtype == "bf16-autocast", device_ == "cuda");
   pl::model::AnnSegmentor holder(model_);
   auto y = pl::model::infer_logits(holder, x, inference_options(variant_));
   synchronize(y.device());

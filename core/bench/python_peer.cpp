@@ -1,19 +1,35 @@
 #include "core/bench/python_peer.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <thread>
+#include <utility>
 
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QProcess>
-#include <QStringList>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/base/json.h"
+
+extern char** environ;
 
 namespace pl::core::bench {
 namespace fs = std::filesystem;
 
 namespace {
+
+using pl::json::Json;
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;
@@ -21,15 +37,34 @@ std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-Stats stats_from(const QJsonObject& o) {
+// Lenient readers, like QJsonValue's toDouble()/toInt()/toString()/toBool(): a missing key or a
+// value of another type reads as 0, "" or false (the checks below then name what is missing).
+double num(const Json& o, const char* key) {
+  const auto it = o.find(key);  // end() when o is not an object
+  return it != o.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+int integer(const Json& o, const char* key) {
+  const double v = num(o, key);
+  return std::isfinite(v) && v == std::floor(v) && std::abs(v) < 2147483647.0 ? int(v) : 0;
+}
+std::string str(const Json& o, const char* key) {
+  const auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+bool boolean(const Json& o, const char* key) {
+  const auto it = o.find(key);
+  return it != o.end() && it->is_boolean() && it->get<bool>();
+}
+
+Stats stats_from(const Json& o) {
   Stats s;
-  s.runs = o.value("runs").toInt();
-  s.median_ms = o.value("median_ms").toDouble();
-  s.p90_ms = o.value("p90_ms").toDouble();
-  s.min_ms = o.value("min_ms").toDouble();
-  s.max_ms = o.value("max_ms").toDouble();
-  s.mean_ms = o.value("mean_ms").toDouble();
-  s.cpu_median_ms = o.value("cpu_median_ms").toDouble();  // process CPU time per run, all threads
+  s.runs = integer(o, "runs");
+  s.median_ms = num(o, "median_ms");
+  s.p90_ms = num(o, "p90_ms");
+  s.min_ms = num(o, "min_ms");
+  s.max_ms = num(o, "max_ms");
+  s.mean_ms = num(o, "mean_ms");
+  s.cpu_median_ms = num(o, "cpu_median_ms");  // process CPU time per run, all threads
   return s;
 }
 
@@ -37,6 +72,162 @@ PeerReport unavailable(std::string reason) {
   PeerReport r;
   r.reason = std::move(reason);
   return r;
+}
+
+std::string number_arg(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", v);  // as QString::number(double): 120, 0.5
+  return buf;
+}
+
+// A file descriptor closed on scope exit.
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  void reset() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+};
+
+struct ChildOutcome {
+  std::string start_error;  // non-empty: the program did not start
+  std::string io_error;     // non-empty: reading its output failed (it was killed)
+  bool timed_out = false;
+  bool exited = false;      // exited normally (exit_code valid); else killed by term_signal
+  int exit_code = -1, term_signal = 0;
+  std::string out, err;     // stdout; the tail of stderr
+};
+
+// Runs `args[0]` (a path) with `args` and `env`, no shell, stdin from /dev/null, stdout and stderr
+// captured through pipes. Kills it (SIGKILL) when it runs past timeout_seconds.
+ChildOutcome run_child(const std::vector<std::string>& args, const std::vector<std::string>& env, double timeout_seconds) {
+  using Clock = std::chrono::steady_clock;
+  constexpr size_t kErrTail = 64 * 1024;
+  ChildOutcome r;
+  Fd out_r, out_w, err_r, err_w;
+  {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) {
+      r.start_error = std::string("pipe: ") + std::strerror(errno);
+      return r;
+    }
+    out_r.fd = p[0];
+    out_w.fd = p[1];
+    if (::pipe2(p, O_CLOEXEC) != 0) {
+      r.start_error = std::string("pipe: ") + std::strerror(errno);
+      return r;
+    }
+    err_r.fd = p[0];
+    err_w.fd = p[1];
+  }
+  std::vector<char*> argv, envp;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out_w.fd, 1);  // the dups lose O_CLOEXEC; the originals close
+  posix_spawn_file_actions_adddup2(&actions, err_w.fd, 2);
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    r.start_error = std::strerror(rc);
+    return r;
+  }
+  out_w.reset();  // the child holds the write ends now: EOF when it exits
+  err_w.reset();
+
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                           std::chrono::duration<double>(timeout_seconds));
+  auto ms_left = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  };
+  char buf[65536];
+  while (out_r.fd >= 0 || err_r.fd >= 0) {
+    const auto left = ms_left();
+    if (left <= 0) {
+      r.timed_out = true;
+      break;
+    }
+    pollfd fds[2];
+    Fd* owners[2];
+    nfds_t n = 0;
+    for (Fd* f : {&out_r, &err_r})
+      if (f->fd >= 0) {
+        fds[n] = pollfd{f->fd, POLLIN, 0};
+        owners[n++] = f;
+      }
+    const int ready = ::poll(fds, n, int(std::min<long long>(left, 1000)));
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      r.io_error = std::string("poll: ") + std::strerror(errno);
+      break;
+    }
+    for (nfds_t i = 0; i < n; ++i) {
+      if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))) continue;
+      const ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        std::string& dest = owners[i] == &out_r ? r.out : r.err;
+        dest.append(buf, size_t(got));
+        if (owners[i] == &err_r && r.err.size() > kErrTail) r.err.erase(0, r.err.size() - kErrTail);
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        owners[i]->reset();  // EOF (or a broken pipe)
+      }
+    }
+  }
+  // The pipes are closed (or time is up): reap the child, waiting for it until the deadline.
+  int status = 0;
+  bool reaped = false;
+  while (!r.timed_out && r.io_error.empty()) {
+    const pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid) {
+      reaped = true;
+      break;
+    }
+    if (w < 0 && errno != EINTR) break;  // not ours any more (e.g. SIGCHLD ignored): nothing to report
+    if (ms_left() <= 0) {
+      r.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (r.timed_out || !r.io_error.empty()) {
+    ::kill(pid, SIGKILL);
+    // As QProcess::kill() + waitForFinished(5000): reap it, but do not hang on it.
+    for (int i = 0; i < 500; ++i) {
+      const pid_t w = ::waitpid(pid, &status, WNOHANG);
+      if (w == pid || (w < 0 && errno != EINTR)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return r;
+  }
+  if (reaped && WIFEXITED(status)) {
+    r.exited = true;
+    r.exit_code = WEXITSTATUS(status);
+  } else if (reaped && WIFSIGNALED(status)) {
+    r.term_signal = WTERMSIG(status);
+  } else if (!reaped) {
+    r.exited = true;  // the status was taken elsewhere; judge by the output
+    r.exit_code = 0;
+  }
+  return r;
+}
+
+std::vector<std::string> child_environment(int threads) {
+  std::vector<std::string> env;
+  const std::string key = "OMP_NUM_THREADS=";
+  for (char** e = environ; e && *e; ++e)
+    if (std::strncmp(*e, key.c_str(), key.size()) != 0) env.emplace_back(*e);
+  env.push_back(key + std::to_string(threads));
+  return env;
 }
 
 }  // namespace
@@ -72,27 +263,22 @@ std::string locate_peer_script() {
 }
 
 PeerReport parse_peer_json(const std::string& json) {
-  QJsonParseError err;
-  const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(json), &err);
-  if (doc.isNull() || !doc.isObject())
-    throw std::runtime_error("peer script output is not a JSON object: " + err.errorString().toStdString());
-  const auto o = doc.object();
+  const Json o = pl::json::parse(json, "peer script output");  // throws std::runtime_error
+  if (!o.is_object()) throw std::runtime_error("peer script output is not a JSON object: " + pl::json::dump(o, false));
   PeerReport r;
-  r.available = o.value("available").toBool();
-  r.reason = o.value("reason").toString().toStdString();
-  r.python_version = o.value("python").toString().toStdString();
-  r.torch_version = o.value("torch").toString().toStdString();
-  r.torchvision_version = o.value("torchvision").toString().toStdString();
-  r.threads = o.value("threads").toInt();
-  for (const auto& v : o.value("results").toArray()) {
-    const auto e = v.toObject();
-    PeerResult p{e.value("model").toString().toStdString(), e.value("dtype").toString().toStdString(),
-                 e.value("mode").toString().toStdString(), stats_from(e)};
-    if (p.model.empty() || p.stats.runs < 1 || !(p.stats.median_ms > 0))
-      throw std::runtime_error("peer script result without model name or timings: " +
-                               QJsonDocument(e).toJson(QJsonDocument::Compact).toStdString());
-    r.results.push_back(std::move(p));
-  }
+  r.available = boolean(o, "available");
+  r.reason = str(o, "reason");
+  r.python_version = str(o, "python");
+  r.torch_version = str(o, "torch");
+  r.torchvision_version = str(o, "torchvision");
+  r.threads = integer(o, "threads");
+  if (const auto it = o.find("results"); it != o.end() && it->is_array())
+    for (const auto& e : *it) {
+      PeerResult p{str(e, "model"), str(e, "dtype"), str(e, "mode"), stats_from(e)};
+      if (p.model.empty() || p.stats.runs < 1 || !(p.stats.median_ms > 0))
+        throw std::runtime_error("peer script result without model name or timings: " + pl::json::dump(e, false));
+      r.results.push_back(std::move(p));
+    }
   if (r.available && r.results.empty()) throw std::runtime_error("peer script reported no results");
   return r;
 }
@@ -102,39 +288,39 @@ PeerReport run_python_peers(const PeerOptions& options) {
   const std::string script = options.script.empty() ? locate_peer_script() : options.script;
   if (script.empty()) return unavailable("peer_bench.py not found (set POLYPLENS_PEER_SCRIPT)");
   std::error_code ec;
+  if (!fs::is_regular_file(script, ec)) return unavailable("no peer script at " + script);
   if (!fs::is_regular_file(options.python, ec)) return unavailable("no Python at " + options.python);
 
-  QProcess proc;
-  const QStringList args{
-      QString::fromStdString(script),
-      "--threads", QString::number(options.threads),
-      "--height", QString::number(options.height),
-      "--width", QString::number(options.width),
-      "--warmup", QString::number(options.timing.warmup),
-      "--runs", QString::number(options.timing.runs),
-      "--max-seconds", QString::number(options.timing.max_seconds),
-      "--dtypes", QString::fromStdString(join(options.dtypes)),
-      "--models", QString::fromStdString(join(options.models))};
+  const std::vector<std::string> args{
+      options.python,
+      script,
+      "--threads", std::to_string(options.threads),
+      "--height", std::to_string(options.height),
+      "--width", std::to_string(options.width),
+      "--warmup", std::to_string(options.timing.warmup),
+      "--runs", std::to_string(options.timing.runs),
+      "--max-seconds", number_arg(options.timing.max_seconds),
+      "--dtypes", join(options.dtypes),
+      "--models", join(options.models)};
   // The same OpenMP thread count as ours, whatever the parent's environment says.
-  auto env = QProcessEnvironment::systemEnvironment();
-  env.insert("OMP_NUM_THREADS", QString::number(options.threads));
-  proc.setProcessEnvironment(env);
-  proc.setProcessChannelMode(QProcess::SeparateChannels);
-  proc.start(QString::fromStdString(options.python), args);
-  if (!proc.waitForStarted(10000)) return unavailable("cannot start " + options.python + ": " + proc.errorString().toStdString());
-  if (!proc.waitForFinished(int(options.timeout_seconds * 1000))) {
-    proc.kill();
-    proc.waitForFinished(5000);
+  const auto child = run_child(args, child_environment(options.threads), options.timeout_seconds);
+  if (!child.start_error.empty()) return unavailable("cannot start " + options.python + ": " + child.start_error);
+  if (!child.io_error.empty()) return unavailable("peer script output unreadable (" + child.io_error + ")");
+  if (child.timed_out)
     return unavailable("peer script timed out after " + std::to_string(int(options.timeout_seconds)) + " s");
-  }
-  const std::string out = proc.readAllStandardOutput().toStdString();
-  if (proc.exitStatus() != QProcess::NormalExit || proc.exitCode() != 0) {
-    std::string err = proc.readAllStandardError().toStdString();
-    if (err.size() > 400) err = "..." + err.substr(err.size() - 400);
-    return unavailable("peer script failed (exit " + std::to_string(proc.exitCode()) + "): " + err);
+  if (!child.exited || child.exit_code != 0) {
+    std::string err = child.err;
+    if (err.size() > 400) {
+      size_t from = err.size() - 400;
+      while (from < err.size() && (static_cast<unsigned char>(err[from]) & 0xC0) == 0x80) ++from;  // whole UTF-8 characters
+      err = "..." + err.substr(from);
+    }
+    const std::string how = child.exited ? "exit " + std::to_string(child.exit_code)
+                                         : "killed by signal " + std::to_string(child.term_signal);
+    return unavailable("peer script failed (" + how + "): " + err);
   }
   try {
-    return parse_peer_json(out);
+    return parse_peer_json(child.out);
   } catch (const std::exception& e) {
     return unavailable(e.what());
   }

@@ -8,9 +8,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-#include <unistd.h>
+#include <utility>
 
-#include <QJsonArray>
+#include <unistd.h>
 
 #include "core/bench/table.h"
 #include "core/bench/timing.h"
@@ -248,40 +248,55 @@ std::string to_table(const SoakReport& r) {
   return out.str();
 }
 
-QJsonObject to_json(const SoakReport& r) {
-  QJsonArray windows;
-  for (const auto& w : r.windows)
-    windows.append(QJsonObject{{"t_end_s", w.t_end_s},
-                               {"rss_mb", w.rss_mb},
-                               {"frames", double(w.frames)},
-                               {"expected_frames", w.expected_frames},
-                               {"masks", double(w.masks)},
-                               {"dropped_inference", double(w.dropped_inference)},
-                               {"shown", double(w.shown)},
-                               {"loops", double(w.loops)},
-                               {"mask_age_ms", QJsonObject{{"p50", w.mask_age_p50}, {"p95", w.mask_age_p95}, {"p99", w.mask_age_p99}}},
-                               {"latency_ms", QJsonObject{{"p50", w.latency_p50}, {"p95", w.latency_p95}, {"p99", w.latency_p99}}}});
-  QJsonObject o{{"suite", "soak"},
-                {"video", QString::fromStdString(r.video)},
-                {"model", QString::fromStdString(r.model)},
-                {"device", QString::fromStdString(r.device)},
-                {"threads", r.threads},
-                {"clip_fps", r.clip_fps},
-                {"seconds", r.seconds},
-                {"warmup_seconds", r.warmup_seconds},
-                {"loops", double(r.loops)},
-                {"errors", double(r.errors)},
-                {"frames", double(r.frames_total)},
-                {"masks", double(r.masks_total)},
-                {"windows", windows}};
+pl::json::Json to_json(const SoakReport& r) {
+  using pl::json::Json;
+  using pl::json::number;
+  auto windows = Json::array();
+  for (const auto& w : r.windows) {
+    auto e = Json::object();
+    e["t_end_s"] = number(w.t_end_s);
+    e["rss_mb"] = number(w.rss_mb);
+    e["frames"] = w.frames;
+    e["expected_frames"] = number(w.expected_frames);
+    e["masks"] = w.masks;
+    e["dropped_inference"] = w.dropped_inference;
+    e["shown"] = w.shown;
+    e["loops"] = w.loops;
+    e["mask_age_ms"] = Json::object(
+        {{"p50", number(w.mask_age_p50)}, {"p95", number(w.mask_age_p95)}, {"p99", number(w.mask_age_p99)}});
+    e["latency_ms"] = Json::object(
+        {{"p50", number(w.latency_p50)}, {"p95", number(w.latency_p95)}, {"p99", number(w.latency_p99)}});
+    windows.push_back(std::move(e));
+  }
+  auto o = Json::object();
+  o["suite"] = "soak";
+  o["video"] = r.video;
+  o["model"] = r.model;
+  o["device"] = r.device;
+  o["threads"] = r.threads;
+  o["clip_fps"] = number(r.clip_fps);
+  o["seconds"] = number(r.seconds);
+  o["warmup_seconds"] = number(r.warmup_seconds);
+  o["loops"] = r.loops;
+  o["errors"] = r.errors;
+  o["frames"] = r.frames_total;
+  o["masks"] = r.masks_total;
+  o["windows"] = std::move(windows);
   if (r.note.empty()) {
-    o["verdict"] = QJsonObject{{"rss_start_mb", r.rss_start_mb},     {"rss_warm_mb", r.rss_warm_mb},
-                               {"rss_end_mb", r.rss_end_mb},         {"rss_peak_mb", r.rss_peak_mb},
-                               {"rss_growth_percent", r.rss_growth_percent}, {"latency_creep", r.latency_creep},
-                               {"frame_drift_percent", r.frame_drift_percent}, {"memory_ok", r.memory_ok},
-                               {"latency_ok", r.latency_ok},         {"frames_ok", r.frames_ok}};
+    auto v = Json::object();
+    v["rss_start_mb"] = number(r.rss_start_mb);
+    v["rss_warm_mb"] = number(r.rss_warm_mb);
+    v["rss_end_mb"] = number(r.rss_end_mb);
+    v["rss_peak_mb"] = number(r.rss_peak_mb);
+    v["rss_growth_percent"] = number(r.rss_growth_percent);
+    v["latency_creep"] = number(r.latency_creep);
+    v["frame_drift_percent"] = number(r.frame_drift_percent);
+    v["memory_ok"] = r.memory_ok;
+    v["latency_ok"] = r.latency_ok;
+    v["frames_ok"] = r.frames_ok;
+    o["verdict"] = std::move(v);
   } else {
-    o["verdict"] = QJsonObject{{"none", QString::fromStdString(r.note)}};
+    o["verdict"] = Json::object({{"none", r.note}});
   }
   return o;
 }

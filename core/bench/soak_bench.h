@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include <QJsonObject>
+#include "core/base/json.h"
 
 namespace pl::core::bench {
 
@@ -57,7 +57,7 @@ struct SoakReport {
 
 SoakReport run_soak(const SoakOptions& options);
 std::string to_table(const SoakReport& report);
-QJsonObject to_json(const SoakReport& report);
+pl::json::Json to_json(const SoakReport& report);
 
 // Resident set size of this process in MiB (Linux /proc/self/statm); 0 where unavailable.
 double resident_mb();

@@ -3,11 +3,11 @@
 #include <cmath>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
-#include <QJsonArray>
 #include <torch/torch.h>
 
-#include "core/bench/autocast_scope.h"
+#include "model/autocast.h"
 #include "core/bench/json_util.h"
 #include "core/bench/table.h"
 #include "core/bench/torch_util.h"
@@ -35,7 +35,7 @@ TrainBenchResult run_case(const TrainBenchCase& c, const std::string& dtype, con
   pl::model::AnnSegmentor model(opts);
   model->to(device);
   model->train();
-  // The paper's recipe (spec §2): SGD lr 0.01, momentum 0.9, weight decay 5e-4.
+  // The paper's recipe (docs/recipe.md): SGD lr 0.01, momentum 0.9, weight decay 5e-4.
   torch::optim::SGD sgd(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9).weight_decay(5e-4));
   const auto x = torch::randn({r.batch, 3, r.crop_h, r.crop_w}, torch::TensorOptions().device(device));
   // Blob-like labels (a quarter of the pixels polyp) and a few ignored pixels, as real masks have.
@@ -47,7 +47,7 @@ TrainBenchResult run_case(const TrainBenchCase& c, const std::string& dtype, con
     sgd.zero_grad();
     torch::Tensor loss;
     {
-      AutocastScope scope(autocast, device.is_cuda());
+      pl::model::AutocastScope scope(autocast, device.is_cuda());
       loss = pl::model::segmentation_loss(model->forward(x), labels).total;
     }
     loss.backward();
@@ -60,7 +60,7 @@ TrainBenchResult run_case(const TrainBenchCase& c, const std::string& dtype, con
   };
   auto forward = [&] {
     torch::NoGradGuard no_grad;
-    AutocastScope scope(autocast, device.is_cuda());
+    pl::model::AutocastScope scope(autocast, device.is_cuda());
     auto out = model->forward(x);
     synchronize(device);
   };
@@ -138,24 +138,35 @@ std::string to_table(const TrainBenchReport& r, const TimingOptions& timing) {
   return o.str();
 }
 
-QJsonObject to_json(const TrainBenchReport& r) {
-  QJsonArray results;
+pl::json::Json to_json(const TrainBenchReport& r) {
+  using pl::json::Json;
+  using pl::json::number;
+  auto results = Json::array();
   for (const auto& e : r.results) {
-    QJsonObject j{{"preset", qs(e.preset)}, {"dtype", qs(e.dtype)}, {"crop_h", e.crop_h},
-                  {"crop_w", e.crop_w},     {"batch", e.batch}};
+    auto j = Json::object();
+    j["preset"] = e.preset;
+    j["dtype"] = e.dtype;
+    j["crop_h"] = e.crop_h;
+    j["crop_w"] = e.crop_w;
+    j["batch"] = e.batch;
     if (!e.skipped.empty()) {
-      j["skipped"] = qs(e.skipped);
+      j["skipped"] = e.skipped;
     } else {
       j["step"] = to_json(e.step);
       j["forward"] = to_json(e.forward);
-      j["images_per_s"] = e.images_per_s();
-      j["forward_images_per_s"] = e.forward_images_per_s();
-      j["first_loss"] = e.first_loss;
-      j["last_loss"] = e.last_loss;
+      j["images_per_s"] = number(e.images_per_s());
+      j["forward_images_per_s"] = number(e.forward_images_per_s());
+      j["first_loss"] = number(e.first_loss);
+      j["last_loss"] = number(e.last_loss);
     }
-    results.append(j);
+    results.push_back(std::move(j));
   }
-  return QJsonObject{{"suite", "train"}, {"device", qs(r.device)}, {"threads", r.threads}, {"results", results}};
+  auto o = Json::object();
+  o["suite"] = "train";
+  o["device"] = r.device;
+  o["threads"] = r.threads;
+  o["results"] = std::move(results);
+  return o;
 }
 
 }  // namespace pl::core::bench

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <QJsonObject>
+#include "core/base/json.h"
 
 #include "core/bench/timing.h"
 
@@ -52,6 +52,6 @@ TrainBenchReport run_train_bench(const TrainBenchOptions& options);
 std::string to_table(const TrainBenchReport& report, const TimingOptions& timing);
 // {"suite": "train", "device", "threads", "results": [{"preset", "dtype", "crop_h", "crop_w", "batch",
 //   "step": {stats}, "forward": {stats}, "images_per_s", "forward_images_per_s", "first_loss", "last_loss"}]}
-QJsonObject to_json(const TrainBenchReport& report);
+pl::json::Json to_json(const TrainBenchReport& report);
 
 }  // namespace pl::core::bench

@@ -1,16 +1,16 @@
 // The benchmark machinery: statistics, the MAC counter against model/stats.h, the matmul peak, the
 // Python peer protocol, and each suite run quickly at tiny sizes with its JSON checked for structure
 // and positive figures.
-#include <QJsonArray>
-#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
+#include <string>
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include "core/base/json.h"
 #include "core/bench/mac_counter.h"
 #include "core/bench/matmul_peak.h"
 #include "core/bench/model_bench.h"
@@ -24,20 +24,24 @@
 #include "model/stats.h"
 
 using namespace pl::core::bench;
+using pl::json::Json;
 
 namespace {
 
-bool positive(const QJsonObject& o, const char* key) {
-  const auto v = o.value(key);
-  return v.isDouble() && v.toDouble() > 0 && std::isfinite(v.toDouble());
+bool positive(const Json& o, const char* key) {
+  const auto v = o.find(key);  // end() when o is not an object
+  return v != o.end() && v->is_number() && v->get<double>() > 0 && std::isfinite(v->get<double>());
 }
 
-void check_stats(const QJsonObject& o) {
+double num(const Json& o, const char* key) { return o.at(key).get<double>(); }
+std::string text(const Json& o, const char* key) { return o.value(key, std::string()); }
+
+void check_stats(const Json& o) {
   for (const char* k : {"median_ms", "p90_ms", "min_ms", "max_ms", "mean_ms", "runs"})
     QVERIFY2(positive(o, k), k);
-  QVERIFY(o["min_ms"].toDouble() <= o["median_ms"].toDouble());
-  QVERIFY(o["median_ms"].toDouble() <= o["p90_ms"].toDouble());
-  QVERIFY(o["p90_ms"].toDouble() <= o["max_ms"].toDouble());
+  QVERIFY(num(o, "min_ms") <= num(o, "median_ms"));
+  QVERIFY(num(o, "median_ms") <= num(o, "p90_ms"));
+  QVERIFY(num(o, "p90_ms") <= num(o, "max_ms"));
 }
 
 TimingOptions tiny_timing() { return TimingOptions{1, 2, 20}; }
@@ -155,39 +159,38 @@ class TestBench : public QObject {
     o.peer_models = {"dilated_r50"};
     const auto r = run_model_bench(o);
     const auto j = to_json(r);
-    QCOMPARE(j["suite"].toString(), QString("model"));
-    QCOMPARE(j["threads"].toInt(), 1);
-    QVERIFY(positive(j["matmul_peak"].toObject()["fp32"].toObject(), "gflops"));
-    QVERIFY(positive(j["matmul_peak"].toObject()["fp32"].toObject(), "cpu_gflops"));
-    QVERIFY(positive(j["matmul_peak"].toObject()["bf16"].toObject(), "gflops"));
-    const auto presets = j["presets"].toArray();
-    QCOMPARE(presets.size(), 1);
-    const auto p = presets[0].toObject();
-    QCOMPARE(p["preset"].toString(), QString("ann-r18-live"));
-    QCOMPARE(p["height"].toInt(), 64);
+    QCOMPARE(text(j, "suite"), std::string("model"));
+    QCOMPARE(j.at("threads").get<int>(), 1);
+    QVERIFY(positive(j.at("matmul_peak").at("fp32"), "gflops"));
+    QVERIFY(positive(j.at("matmul_peak").at("fp32"), "cpu_gflops"));
+    QVERIFY(positive(j.at("matmul_peak").at("bf16"), "gflops"));
+    const auto& presets = j.at("presets");
+    QCOMPARE(int(presets.size()), 1);
+    const auto& p = presets.at(0);
+    QCOMPARE(text(p, "preset"), std::string("ann-r18-live"));
+    QCOMPARE(p.at("height").get<int>(), 64);
     QVERIFY(positive(p, "parameters"));
-    QVERIFY(positive(p["macs"].toObject(), "total"));
-    QVERIFY(positive(p["floor_ms"].toObject(), "fp32"));
-    QVERIFY(positive(p["floor_ms"].toObject(), "bf16"));
-    const auto variants = p["variants"].toArray();
-    QCOMPARE(variants.size(), 3);
-    for (const auto& v : variants) {
-      const auto e = v.toObject();
-      QVERIFY2(!e.contains("skipped"), qPrintable(e["skipped"].toString()));
+    QVERIFY(positive(p.at("macs"), "total"));
+    QVERIFY(positive(p.at("floor_ms"), "fp32"));
+    QVERIFY(positive(p.at("floor_ms"), "bf16"));
+    const auto& variants = p.at("variants");
+    QCOMPARE(int(variants.size()), 3);
+    for (const auto& e : variants) {
+      QVERIFY2(!e.contains("skipped"), text(e, "skipped").c_str());
       check_stats(e);
       QVERIFY(positive(e, "fps"));
       QVERIFY(positive(e, "x_floor"));
       QVERIFY(positive(e, "x_floor_cpu"));
       QVERIFY(positive(e, "cpu_median_ms"));
     }
-    QCOMPARE(variants[1].toObject()["label"].toString(), QString("fold_bn+channels_last"));
+    QCOMPARE(text(variants.at(1), "label"), std::string("fold_bn+channels_last"));
     // The peer ran (Debian's Python has torch here) at the same size and threads.
-    const auto peers = p["peers"].toObject();
-    QVERIFY2(peers["available"].toBool(), qPrintable(peers["reason"].toString()));
-    QCOMPARE(peers["threads"].toInt(), 1);
-    const auto results = peers["results"].toArray();
-    QCOMPARE(results.size(), 2);  // fp32 eager and bf16 autocast
-    for (const auto& e : results) check_stats(e.toObject());
+    const auto& peers = p.at("peers");
+    QVERIFY2(peers.value("available", false), text(peers, "reason").c_str());
+    QCOMPARE(peers.at("threads").get<int>(), 1);
+    const auto& results = peers.at("results");
+    QCOMPARE(int(results.size()), 2);  // fp32 eager and bf16 autocast
+    for (const auto& e : results) check_stats(e);
     const auto table = to_table(r, o.timing);
     QVERIFY(table.find("ann-r18-live at 64x64") != std::string::npos);
     QVERIFY(table.find("dilated ResNet-50") != std::string::npos);
@@ -214,22 +217,21 @@ class TestBench : public QObject {
     o.timing = tiny_timing();
     const auto r = run_train_bench(o);
     const auto j = to_json(r);
-    QCOMPARE(j["suite"].toString(), QString("train"));
-    const auto results = j["results"].toArray();
-    QCOMPARE(results.size(), 1);
-    const auto e = results[0].toObject();
-    QVERIFY2(!e.contains("skipped"), qPrintable(e["skipped"].toString()));
-    QCOMPARE(e["batch"].toInt(), 2);
-    check_stats(e["step"].toObject());
-    check_stats(e["forward"].toObject());
+    QCOMPARE(text(j, "suite"), std::string("train"));
+    const auto& results = j.at("results");
+    QCOMPARE(int(results.size()), 1);
+    const auto& e = results.at(0);
+    QVERIFY2(!e.contains("skipped"), text(e, "skipped").c_str());
+    QCOMPARE(e.at("batch").get<int>(), 2);
+    check_stats(e.at("step"));
+    check_stats(e.at("forward"));
     QVERIFY(positive(e, "images_per_s"));
     QVERIFY(positive(e, "first_loss"));
     // A training step costs more than a forward pass of the same batch. Compared in CPU time (one
     // thread): wall time on a loaded machine can make either look faster.
-    QVERIFY2(e["step"].toObject()["cpu_median_ms"].toDouble() > e["forward"].toObject()["cpu_median_ms"].toDouble(),
-             qPrintable(QString("step %1 ms CPU, forward %2 ms CPU")
-                            .arg(e["step"].toObject()["cpu_median_ms"].toDouble())
-                            .arg(e["forward"].toObject()["cpu_median_ms"].toDouble())));
+    const double step_cpu = num(e.at("step"), "cpu_median_ms"), forward_cpu = num(e.at("forward"), "cpu_median_ms");
+    QVERIFY2(step_cpu > forward_cpu,
+             qPrintable(QString("step %1 ms CPU, forward %2 ms CPU").arg(step_cpu).arg(forward_cpu)));
     QVERIFY(to_table(r, o.timing).find("ann-r18-live") != std::string::npos);
   }
 
@@ -247,28 +249,27 @@ class TestBench : public QObject {
     o.work_dir = dir.path().toStdString();
     const auto r = run_pipeline_bench(o);
     const auto j = to_json(r);
-    QCOMPARE(j["suite"].toString(), QString("pipeline"));
-    QCOMPARE(j["frame"].toObject()["width"].toInt(), 320);
-    const auto stages = j["stages"].toArray();
+    QCOMPARE(text(j, "suite"), std::string("pipeline"));
+    QCOMPARE(j.at("frame").at("width").get<int>(), 320);
+    const auto& stages = j.at("stages");
     QStringList names;
-    for (const auto& s : stages) {
-      const auto e = s.toObject();
-      names << e["stage"].toString();
+    for (const auto& e : stages) {
+      names << QString::fromStdString(text(e, "stage"));
       for (const char* k : {"samples", "median_ms", "p95_ms", "max_ms"}) QVERIFY2(positive(e, k), k);
-      QVERIFY(e["median_ms"].toDouble() <= e["p95_ms"].toDouble());
+      QVERIFY(num(e, "median_ms") <= num(e, "p95_ms"));
     }
     QCOMPARE(names, (QStringList{"decode", "copy-out", "preprocess", "inference", "postprocess", "overlay", "hand-off"}));
-    QCOMPARE(stages[3].toObject()["samples"].toInt(), 3);
+    QCOMPARE(stages.at(3).at("samples").get<int>(), 3);
     QVERIFY(positive(j, "app_overhead_ms"));
     QVERIFY(positive(j, "video_added_delay_ms"));
-    QVERIFY(j["annotation_delay_ms"].toDouble() > j["inference_ms"].toDouble());
-    const auto live = j["live"].toObject();
-    QVERIFY2(!live.contains("skipped"), qPrintable(live["skipped"].toString()));
+    QVERIFY(num(j, "annotation_delay_ms") > num(j, "inference_ms"));
+    const auto& live = j.at("live");
+    QVERIFY2(!live.contains("skipped"), text(live, "skipped").c_str());
     QVERIFY(positive(live, "masks"));
-    check_stats(live["mask_age"].toObject());
-    check_stats(live["mask_latency"].toObject());
+    check_stats(live.at("mask_age"));
+    check_stats(live.at("mask_latency"));
     // A mask is never younger at display than it was when it was ready.
-    QVERIFY(live["mask_age"].toObject()["min_ms"].toDouble() >= live["mask_latency"].toObject()["min_ms"].toDouble());
+    QVERIFY(num(live.at("mask_age"), "min_ms") >= num(live.at("mask_latency"), "min_ms"));
   }
 
   void tableAligns() {
