@@ -7,19 +7,20 @@
 #include <iostream>
 #include <thread>
 
-#include <QJsonArray>
-#include <QJsonObject>
-
 #include "app/commands.h"
-#include "core/bench/json_util.h"
+#include "core/base/json.h"
 #include "core/data/dataset.h"
 #include "core/inference/predictor.h"
 #include "core/metrics/evaluate.h"
+#include "model/atomic_file.h"
+#if POLYPLENS_HAVE_LIVE
 #include "core/sample/clip_score.h"
+#endif
 
 namespace pl::app {
 namespace {
 
+#if POLYPLENS_HAVE_LIVE
 // polyplens eval --clip: per-frame polyp Dice of a video against its mask track (core/sample/clip_score.h).
 int eval_clip(const Args& args, const std::string& checkpoint, const pl::core::inference::PredictorOptions& po) {
   const std::string video = args.get("clip");
@@ -55,23 +56,21 @@ int eval_clip(const Args& args, const std::string& checkpoint, const pl::core::i
               quantile(0.5), quantile(0.9));
   std::printf("frames with Dice < 0.5: %td of %d\n", below, s.frames);
   if (args.has("json")) {
-    QJsonArray frames;
-    for (double d : s.frame_dice) frames.append(d);
-    const QJsonObject report{{"checkpoint", QString::fromStdString(checkpoint)},
-                             {"clip", QString::fromStdString(video)},
-                             {"masks", QString::fromStdString(masks)},
-                             {"dtype", QString::fromStdString(info.dtype)},
-                             {"frames", s.frames},
-                             {"mean_dice", s.mean_dice},
-                             {"pooled_dice", s.pooled_dice},
-                             {"frame_dice", frames}};
-    std::ofstream out(args.get("json"));
-    out << pl::core::bench::json_text(report);
-    if (!out) throw std::runtime_error("cannot write " + args.get("json"));
+    const pl::json::Json report{{"checkpoint", checkpoint},     {"clip", video},
+                                {"masks", masks},               {"dtype", info.dtype},
+                                {"frames", s.frames},           {"mean_dice", s.mean_dice},
+                                {"pooled_dice", s.pooled_dice}, {"frame_dice", s.frame_dice}};
+    pl::io::write_file_atomic(args.get("json"), pl::json::dump(report));
     std::cout << "JSON report: " << args.get("json") << "\n";
   }
   return 0;
 }
+#else
+int eval_clip(const Args&, const std::string&, const pl::core::inference::PredictorOptions&) {
+  std::cerr << "polyplens eval --clip: not part of this build (headless: no video decoding); use the desktop build\n";
+  return 2;
+}
+#endif
 
 int eval_main(const Argv& argv) {
   Args args("eval",
@@ -164,9 +163,7 @@ int eval_main(const Argv& argv) {
   report.split = which + " (" + index.summary.split + ")";
   std::cout << "\n" << report.to_table();
   if (args.has("json")) {
-    std::ofstream out(args.get("json"));
-    out << report.to_json();
-    if (!out) throw std::runtime_error("cannot write " + args.get("json"));
+    pl::io::write_file_atomic(args.get("json"), report.to_json());
     std::cout << "JSON report: " << args.get("json") << "\n";
   }
   return 0;

@@ -11,6 +11,7 @@
 #include "core/export/figure.h"
 #include "core/export/file_writer.h"
 #include "core/inference/predictor.h"
+#include "core/pipeline/cv_predict.h"
 
 namespace pl::app {
 namespace {
@@ -66,7 +67,7 @@ int figure_main(const Argv& argv) {
               info.preset.c_str(), info.device.c_str(), fo.rows, pairs.size(), which.c_str());
 
   const auto fig = pl::core::exporting::make_figure(
-      pairs, [&](const cv::Mat& bgr) { return predictor.predict(bgr).mask; }, fo);
+      pairs, [&](const cv::Mat& bgr) { return pl::core::cv_predict(predictor, bgr).mask; }, fo);
   const auto parent = std::filesystem::path(out).parent_path();
   if (!parent.empty()) pl::core::exporting::ensure_writable_dir(parent.string());
   pl::core::exporting::write_png_atomic(out, fig.image);

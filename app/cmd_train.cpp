@@ -95,6 +95,10 @@ int train_main(const Argv& argv) {
       .option("log-every", "print and log a line every N iterations", std::to_string(d.log_every))
       .option("cache-long-side", "shrink images on load to this long side (-1 = 2x crop, 0 = keep)", "-1")
       .option("seed", "random seed (split, sample order, augmentation, init)", "0")
+      .option("data-path", "where batches are augmented: auto (device on CUDA), host (per sample, producer "
+                           "thread) or device (whole batches on the training device)", d.data_path)
+      .option("prefetch", "batches prepared ahead on the host data path", std::to_string(d.prefetch))
+      .option("loader-threads", "image decoding threads", std::to_string(d.loader_threads))
       .flag("strict", "treat data problems as errors");
   if (!args.parse(argv)) return 0;
   if (!args.has("out")) throw UsageError("--out RUN_DIR is required");
@@ -139,6 +143,9 @@ int train_main(const Argv& argv) {
   if (use("snapshot-every")) c.snapshot_every = args.get_int("snapshot-every");
   if (use("log-every")) c.log_every = args.get_int("log-every");
   if (use("cache-long-side")) c.cache_long_side = args.get_int("cache-long-side");
+  if (use("data-path")) c.data_path = args.get("data-path");
+  if (use("prefetch")) c.prefetch = args.get_int("prefetch");
+  if (use("loader-threads")) c.loader_threads = args.get_int("loader-threads");
   if (use("seed")) {
     const std::string s = args.get("seed");
     try {

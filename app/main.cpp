@@ -10,19 +10,33 @@ namespace {
 
 struct Command {
   const char* name;
-  int (*fn)(const pl::app::Argv&);
+  int (*fn)(const pl::app::Argv&);  // null: not part of this build (headless)
   const char* help;
 };
+
+#if POLYPLENS_HAVE_GUI
+#define PL_GUI_ONLY(fn) fn
+#else
+#define PL_GUI_ONLY(fn) nullptr
+#endif
 
 const Command kCommands[] = {
     {"info", pl::app::cmd_info, "model presets, parameter counts, MACs, weight and checkpoint loading"},
     {"train", pl::app::cmd_train, "train the segmenter on Kvasir-SEG (the paper's recipe by default)"},
     {"eval", pl::app::cmd_eval, "evaluate a checkpoint: dataset-level (mmseg) and per-image metrics"},
-    {"annotate", pl::app::cmd_annotate, "render a video, stream or image folder with the mask overlay"},
+    {"annotate", PL_GUI_ONLY(pl::app::cmd_annotate), "render a video, stream or image folder with the mask overlay"},
     {"bench", pl::app::cmd_bench, "benchmarks (model, pipeline, train) beside their peers"},
-    {"figure", pl::app::cmd_figure, "the paper's Figure 12: image, truth, prediction, overlay"},
-    {"make-sample", pl::app::cmd_make_sample, "build the sample clip and its masks from Kvasir-SEG val"},
+    {"figure", PL_GUI_ONLY(pl::app::cmd_figure), "the paper's Figure 12: image, truth, prediction, overlay"},
+    {"make-sample", PL_GUI_ONLY(pl::app::cmd_make_sample), "build the sample clip and its masks from Kvasir-SEG val"},
 };
+
+constexpr const char* kBuild = POLYPLENS_HAVE_GUI ? "" : " (headless build)";
+
+int not_in_this_build(const std::string& what) {
+  std::cerr << "polyplens: " << what
+            << " is not part of this build (headless: info, train, eval, bench model|train); use the desktop build\n";
+  return 2;
+}
 
 void print_help() {
   std::cout << "PolypLens " POLYPLENS_VERSION
@@ -32,7 +46,9 @@ void print_help() {
                "  polyplens <command> [options]                      headless work\n"
                "  polyplens <command> --help                         options of a command\n\n"
                "Commands:\n";
-  for (const auto& c : kCommands) std::cout << "  " << c.name << std::string(13 - std::strlen(c.name), ' ') << c.help << "\n";
+  for (const auto& c : kCommands)
+    std::cout << "  " << c.name << std::string(13 - std::strlen(c.name), ' ') << c.help
+              << (c.fn ? "" : " (not in this build)") << "\n";
   std::cout << "\nOptions:\n"
                "  --help, -h     this text\n"
                "  --version      print the version\n\n"
@@ -52,11 +68,12 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (first == "--version" || first == "-V") {
-      std::cout << "polyplens " POLYPLENS_VERSION "\n";
+      std::cout << "polyplens " POLYPLENS_VERSION << kBuild << "\n";
       return 0;
     }
     for (const auto& c : kCommands) {
       if (first == c.name) {
+        if (!c.fn) return not_in_this_build("'" + first + "'");
         pl::app::Argv rest(args.begin() + 1, args.end());
         return pl::app::guarded(c.name, c.fn, rest);
       }
@@ -68,5 +85,11 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+#if POLYPLENS_HAVE_GUI
   return pl::app::run_gui(argc, argv, args);
+#else
+  (void)argc;
+  (void)argv;
+  return not_in_this_build("the desktop window");
+#endif
 }

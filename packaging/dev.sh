@@ -2,7 +2,9 @@
 # The two set-up commands of the README.
 #   packaging/dev.sh run    install what is missing, build (Release), start the app on the bundled sample
 #   packaging/dev.sh test   install what is missing (with test extras), build with warnings as errors
-#                           (the `ci` preset: Release + -Werror, build/ci), run all tests through CTest
+#                           (the `ci` preset: Release + -Werror, build/ci) and the headless build under
+#                           ASan+UBSan (`headless-asan`, build/headless-asan: LibTorch and header-only
+#                           libraries only), run all tests of both through CTest
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmd=${1:-}
@@ -29,7 +31,13 @@ case "$cmd" in
     packaging/install-deps.sh --test
     cmake --preset ci >/dev/null
     cmake --build --preset ci -j "$jobs"
-    exec ctest --preset ci -j "$jobs" "$@"
+    # The headless build compares its eval figures with the desktop build's binary.
+    cmake --preset headless-asan -DPOLYPLENS_REFERENCE_EXE="$PWD/build/ci/app/polyplens" >/dev/null
+    cmake --build --preset headless-asan -j "$jobs"
+    rc=0
+    ctest --preset headless-asan -j "$jobs" "$@" || rc=$?
+    ctest --preset ci -j "$jobs" "$@" || rc=$?
+    exit $rc
     ;;
   *)
     echo "usage: packaging/dev.sh run|test" >&2

@@ -13,7 +13,7 @@ PKGS=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-tools
   xvfb xauth
-  libstb-dev
+  libstb-dev nlohmann-json3-dev
 )
 TEST_PKGS=(python3-torch python3-torchvision python3-numpy)
 

@@ -8,17 +8,13 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <iterator>
 #include <sstream>
 
-#include <QByteArray>
-#include <QFile>
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QSaveFile>
-
+#include "core/base/json.h"
 #include "core/data/rng.h"
 #include "core/log/log.h"
+#include "model/atomic_file.h"
 
 namespace fs = std::filesystem;
 
@@ -83,42 +79,47 @@ struct SplitNames {
 };
 
 bool read_saved_split(const fs::path& file, SplitNames& out) {
-  QFile f(QString::fromStdString(file.string()));
-  if (!f.open(QIODevice::ReadOnly)) return false;
-  QJsonParseError err{};
-  const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &err);
-  if (err.error != QJsonParseError::NoError || !doc.isObject())
-    throw DatasetError("saved split " + file.string() + " is not valid JSON: " + err.errorString().toStdString());
-  const QJsonObject o = doc.object();
+  std::ifstream f(file);
+  if (!f) return false;
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  pl::json::Json o;
+  try {
+    o = pl::json::parse(text, "saved split " + file.string());
+  } catch (const std::runtime_error& e) {
+    throw DatasetError(e.what());
+  }
+  if (!o.is_object()) throw DatasetError("saved split " + file.string() + " is not a JSON object");
   auto names = [&](const char* key) {
     std::vector<std::string> v;
-    if (!o.value(key).isArray()) throw DatasetError("saved split " + file.string() + " has no '" + key + "' list");
-    for (const auto& x : o.value(key).toArray()) v.push_back(x.toString().toStdString());
+    if (!o.contains(key) || !o[key].is_array())
+      throw DatasetError("saved split " + file.string() + " has no '" + key + "' list");
+    for (const auto& x : o[key]) {
+      if (!x.is_string()) throw DatasetError("saved split " + file.string() + ": '" + key + "' holds a non-name");
+      v.push_back(x.get<std::string>());
+    }
     return v;
   };
   out.train = names("train");
   out.val = names("val");
-  out.mode = o.value("mode").toString().toStdString();
+  out.mode = o.contains("mode") && o["mode"].is_string() ? o["mode"].get<std::string>() : "";
   return true;
 }
 
 void write_saved_split(const fs::path& file, const DatasetOptions& opt, const std::vector<SamplePair>& train,
                        const std::vector<SamplePair>& val) {
-  QJsonObject o;
-  o["mode"] = QString::fromStdString(opt.split);
-  o["seed"] = QString::number(opt.seed);
-  o["root"] = QString::fromStdString(opt.root);
   auto arr = [](const std::vector<SamplePair>& v) {
-    QJsonArray a;
-    for (const auto& p : v) a.append(QString::fromStdString(p.name));
+    pl::json::Json a = pl::json::Json::array();
+    for (const auto& p : v) a.push_back(p.name);
     return a;
   };
-  o["train"] = arr(train);
-  o["val"] = arr(val);
+  const pl::json::Json o = {{"mode", opt.split}, {"seed", std::to_string(opt.seed)}, {"root", opt.root},
+                            {"train", arr(train)}, {"val", arr(val)}};
   fs::create_directories(file.parent_path());
-  QSaveFile f(QString::fromStdString(file.string()));
-  if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(o).toJson(QJsonDocument::Indented)) < 0 || !f.commit())
-    throw DatasetError("cannot write " + file.string());
+  try {
+    pl::io::write_file_atomic(file.string(), pl::json::dump(o));
+  } catch (const pl::io::AtomicWriteError& e) {
+    throw DatasetError(e.what());
+  }
 }
 
 // Resolves names against the pairs; absent names become problems.

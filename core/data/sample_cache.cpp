@@ -7,7 +7,6 @@
 #include <thread>
 
 #include <torch/torch.h>
-#include <opencv2/imgproc.hpp>
 
 #include "core/data/decode.h"
 #include "core/data/intraop.h"
@@ -35,20 +34,18 @@ void shrink_to_long_side(at::Tensor& image, at::Tensor& label, int long_side) {
 }
 
 Sample load_sample(const SamplePair& pair, int long_side) {
-  cv::Mat bgr = decode_image_bgr(pair.image_path);
-  cv::Mat mask = decode_mask(pair.mask_path);
-  if (bgr.rows != mask.rows || bgr.cols != mask.cols)
-    throw DatasetError(pair.mask_path + ": mask is " + std::to_string(mask.cols) + "x" + std::to_string(mask.rows) +
-                       " but image " + pair.image_path + " is " + std::to_string(bgr.cols) + "x" +
-                       std::to_string(bgr.rows));
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  Image8 rgb = decode_image_rgb(pair.image_path);
+  Image8 mask = decode_mask(pair.mask_path);
+  if (rgb.height != mask.height || rgb.width != mask.width)
+    throw DatasetError(pair.mask_path + ": mask is " + std::to_string(mask.width) + "x" + std::to_string(mask.height) +
+                       " but image " + pair.image_path + " is " + std::to_string(rgb.width) + "x" +
+                       std::to_string(rgb.height));
   Sample s;
   s.name = pair.name;
-  s.orig_h = bgr.rows;
-  s.orig_w = bgr.cols;
-  s.image = torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8).permute({2, 0, 1}).contiguous();
-  s.label = torch::from_blob(mask.data, {mask.rows, mask.cols}, torch::kUInt8).clone();
+  s.orig_h = rgb.height;
+  s.orig_w = rgb.width;
+  s.image = torch::from_blob(rgb.pixels.data(), {rgb.height, rgb.width, 3}, torch::kUInt8).permute({2, 0, 1}).contiguous();
+  s.label = torch::from_blob(mask.pixels.data(), {mask.height, mask.width}, torch::kUInt8).clone();
   shrink_to_long_side(s.image, s.label, long_side);
   return s;
 }

@@ -32,6 +32,17 @@ void put_lines(cv::Mat& img, const std::vector<std::string>& lines, const cv::Re
   }
 }
 
+cv::Mat bgr_mat(const pl::core::data::Image8& rgb) {
+  cv::Mat bgr;
+  cv::cvtColor(cv::Mat(rgb.height, rgb.width, CV_8UC3, const_cast<uint8_t*>(rgb.pixels.data())), bgr,
+               cv::COLOR_RGB2BGR);
+  return bgr;
+}
+
+cv::Mat mask_mat(const pl::core::data::Image8& m) {
+  return cv::Mat(m.height, m.width, CV_8U, const_cast<uint8_t*>(m.pixels.data())).clone();
+}
+
 cv::Mat fit(const cv::Mat& img, cv::Size size, int interpolation) {
   cv::Mat out;
   cv::resize(img, out, size, 0, 0, interpolation);
@@ -112,7 +123,7 @@ Figure make_figure(const std::vector<pl::core::data::SamplePair>& pairs, const P
   std::vector<double> areas;
   areas.reserve(pairs.size());
   for (const auto& p : pairs) {
-    const cv::Mat m = pl::core::data::decode_mask(p.mask_path);
+    const cv::Mat m = mask_mat(pl::core::data::decode_mask(p.mask_path));
     areas.push_back(static_cast<double>(cv::countNonZero(m)) / static_cast<double>(m.total()));
   }
   std::vector<size_t> ranked(pairs.size());
@@ -133,8 +144,8 @@ Figure make_figure(const std::vector<pl::core::data::SamplePair>& pairs, const P
   for (int r = 0; r < o.rows; ++r) {
     const size_t i = picked[static_cast<size_t>(r)];
     const auto& pair = pairs[i];
-    const cv::Mat img = pl::core::data::decode_image_bgr(pair.image_path);
-    cv::Mat gt = pl::core::data::decode_mask(pair.mask_path);
+    const cv::Mat img = bgr_mat(pl::core::data::decode_image_rgb(pair.image_path));
+    cv::Mat gt = mask_mat(pl::core::data::decode_mask(pair.mask_path));
     if (gt.size() != img.size()) cv::resize(gt, gt, img.size(), 0, 0, cv::INTER_NEAREST);
     cv::Mat pred = predict(img);
     if (pred.empty() || pred.type() != CV_8UC1)

@@ -3,7 +3,6 @@
 #include <chrono>
 #include <stdexcept>
 
-#include <opencv2/imgproc.hpp>
 #include <torch/torch.h>
 
 #include "core/data/letterbox.h"
@@ -18,17 +17,22 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-cv::Mat to_bgr(const cv::Mat& frame) {
-  if (frame.empty()) throw std::invalid_argument("predict: empty frame");
-  if (frame.depth() != CV_8U)
-    throw std::invalid_argument("predict: frame must be 8-bit, got depth " + std::to_string(frame.depth()));
-  cv::Mat bgr;
-  switch (frame.channels()) {
-    case 3: return frame;
-    case 1: cv::cvtColor(frame, bgr, cv::COLOR_GRAY2BGR); return bgr;
-    case 4: cv::cvtColor(frame, bgr, cv::COLOR_BGRA2BGR); return bgr;
-    default: throw std::invalid_argument("predict: unsupported channel count " + std::to_string(frame.channels()));
-  }
+// uint8 3xHxW RGB on `device` from a borrowed image (gray is repeated, alpha dropped, BGR swapped).
+at::Tensor to_rgb_chw(const ImageView& v, const torch::Device& device) {
+  if (!v.data || v.height <= 0 || v.width <= 0) throw std::invalid_argument("predict: empty frame");
+  if (v.channels != 1 && v.channels != 3 && v.channels != 4)
+    throw std::invalid_argument("predict: unsupported channel count " + std::to_string(v.channels));
+  const int64_t row = v.row_bytes > 0 ? static_cast<int64_t>(v.row_bytes) : int64_t{v.width} * v.channels;
+  if (row < int64_t{v.width} * v.channels)
+    throw std::invalid_argument("predict: row stride " + std::to_string(row) + " is shorter than a row");
+  // from_blob never writes; the const_cast only satisfies its signature.
+  auto hwc = torch::from_blob(const_cast<uint8_t*>(v.data), {v.height, v.width, v.channels}, {row, v.channels, 1},
+                              torch::kUInt8);
+  auto chw = hwc.to(device).permute({2, 0, 1});
+  if (v.channels == 1) return chw.expand({3, v.height, v.width}).contiguous();
+  chw = chw.slice(0, 0, 3);
+  if (v.order == ImageView::Order::BGR) chw = chw.flip({0});
+  return chw.contiguous();
 }
 
 }  // namespace
@@ -49,6 +53,10 @@ struct Predictor::Impl {
   torch::Device device{torch::kCPU};
   pl::model::InferenceOptions infer;
   PredictorInfo info;
+
+  // x: the padded, normalised input. Returns float logits cropped to the content on the device:
+  // 1 x h x w differences for two classes, else K x h x w.
+  at::Tensor run(const at::Tensor& x, const data::Letterbox& box);
 
   // owned: the model came from a file and may be folded/cast for speed; a shared model (e.g. one
   // being trained) is only moved and switched to eval mode per call.
@@ -104,68 +112,85 @@ Predictor& Predictor::operator=(Predictor&&) noexcept = default;
 
 const PredictorInfo& Predictor::info() const { return impl_->info; }
 
-Prediction Predictor::predict(const cv::Mat& frame, bool with_prob) {
+void Predictor::content_size(int frame_h, int frame_w, int& content_h, int& content_w) const {
+  const auto box = data::make_letterbox(frame_h, frame_w, impl_->info.input_h, impl_->info.input_w);
+  content_h = static_cast<int>(box.content_h);
+  content_w = static_cast<int>(box.content_w);
+}
+
+at::Tensor Predictor::Impl::run(const at::Tensor& x, const data::Letterbox& box) {
+  torch::InferenceMode guard;
+  if (model->is_training()) model->eval();
+  auto logits = pl::model::infer_logits(model, x, infer);
+  logits = logits.slice(2, 0, box.content_h).slice(3, 0, box.content_w).to(torch::kFloat);
+  if (model->options().num_classes == 2) return (logits[0][1] - logits[0][0]).unsqueeze(0);
+  return logits[0];
+}
+
+ContentLogits Predictor::infer(const ImageView& content, int frame_h, int frame_w) {
   Impl& m = *impl_;
-  Prediction out;
   const auto t0 = Clock::now();
-  const cv::Mat bgr = to_bgr(frame);
-  const auto box = data::make_letterbox(bgr.rows, bgr.cols, m.info.input_h, m.info.input_w);
-  cv::Mat rgb;
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  if (box.content_h != box.src_h || box.content_w != box.src_w) {
-    const bool shrink = box.content_h < box.src_h;
-    cv::resize(rgb, rgb, cv::Size(static_cast<int>(box.content_w), static_cast<int>(box.content_h)), 0, 0,
-               shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
-  }
-  const auto& mo = m.model->options();
+  const auto box = data::make_letterbox(frame_h, frame_w, m.info.input_h, m.info.input_w);
+  if (content.height != box.content_h || content.width != box.content_w)
+    throw std::invalid_argument("predictor: a " + std::to_string(frame_w) + "x" + std::to_string(frame_h) +
+                                " frame must be resized to " + std::to_string(box.content_w) + "x" +
+                                std::to_string(box.content_h) + ", got " + std::to_string(content.width) + "x" +
+                                std::to_string(content.height));
   // letterbox_input sees an image already at content size, so it only normalises and pads.
   data::Letterbox inner = box;
   inner.src_h = box.content_h;
   inner.src_w = box.content_w;
-  const auto hwc = torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8);
-  const auto x = data::letterbox_input(hwc.permute({2, 0, 1}).to(m.device), inner, mo.mean, mo.std);
+  const auto& mo = m.model->options();
+  const auto x = data::letterbox_input(to_rgb_chw(content, m.device), inner, mo.mean, mo.std);
+  ContentLogits out;
+  out.timings.preprocess_ms = ms_since(t0);
+  const auto t1 = Clock::now();
+  const auto small = m.run(x, box).contiguous().cpu();
+  out.timings.infer_ms = ms_since(t1);
+  out.classes = mo.num_classes;
+  out.height = static_cast<int>(box.content_h);
+  out.width = static_cast<int>(box.content_w);
+  out.values.assign(small.data_ptr<float>(), small.data_ptr<float>() + small.numel());
+  return out;
+}
+
+Prediction Predictor::predict(const ImageView& frame, bool with_prob) {
+  Impl& m = *impl_;
+  Prediction out;
+  const auto t0 = Clock::now();
+  const auto rgb = to_rgb_chw(frame, m.device);
+  const auto box = data::make_letterbox(frame.height, frame.width, m.info.input_h, m.info.input_w);
+  const auto& mo = m.model->options();
+  const auto x = data::letterbox_input(rgb, box, mo.mean, mo.std);
   out.timings.preprocess_ms = ms_since(t0);
 
   const auto t1 = Clock::now();
-  torch::Tensor small;  // logits (or their difference) at content size, CPU float
-  {
-    torch::InferenceMode guard;
-    if (m.model->is_training()) m.model->eval();
-    auto logits = pl::model::infer_logits(m.model, x, m.infer);
-    logits = logits.slice(2, 0, box.content_h).slice(3, 0, box.content_w);
-    if (mo.num_classes == 2) small = (logits[0][1] - logits[0][0]).contiguous().cpu();
-    else small = logits[0].contiguous().cpu();
-  }
+  const auto small = m.run(x, box);  // 1 x h x w differences, or K x h x w logits; on the device
   out.timings.infer_ms = ms_since(t1);
 
   const auto t2 = Clock::now();
-  const cv::Size frame_size(bgr.cols, bgr.rows);
+  // The logits are already cropped: resize from content size to the frame.
+  data::Letterbox g;
+  g.src_h = box.src_h;
+  g.src_w = box.src_w;
+  g.in_h = g.content_h = box.content_h;
+  g.in_w = g.content_w = box.content_w;
+  const auto full = data::logits_to_source(small.unsqueeze(0), g)[0];
+  at::Tensor cls, prob;
   if (mo.num_classes == 2) {
-    cv::Mat diff(static_cast<int>(small.size(0)), static_cast<int>(small.size(1)), CV_32F, small.data_ptr<float>());
-    cv::Mat full;
-    if (diff.size() == frame_size) full = diff.clone();
-    else cv::resize(diff, full, frame_size, 0, 0, cv::INTER_LINEAR);
-    out.mask = (full > 0.0f) / 255;  // comparisons give 0/255; class ids are 0/1
-    if (with_prob) {
-      cv::exp(-full, out.prob);
-      out.prob = 1.0f / (1.0f + out.prob);
-    }
+    cls = full[0].gt(0).to(torch::kUInt8);
+    if (with_prob) prob = torch::sigmoid(full[0]);
   } else {
-    // The logits are already cropped: resize from content size to the frame.
-    data::Letterbox g;
-    g.src_h = box.src_h;
-    g.src_w = box.src_w;
-    g.in_h = box.content_h;
-    g.in_w = box.content_w;
-    g.content_h = box.content_h;
-    g.content_w = box.content_w;
-    const auto full = data::logits_to_source(small.unsqueeze(0), g)[0];
-    const auto cls = full.argmax(0).to(torch::kUInt8).contiguous();
-    out.mask = cv::Mat(frame_size, CV_8U, cls.data_ptr<uint8_t>()).clone();
-    if (with_prob) {
-      const auto p = (1.0 - torch::softmax(full, 0)[0]).contiguous();
-      out.prob = cv::Mat(frame_size, CV_32F, p.data_ptr<float>()).clone();
-    }
+    cls = full.argmax(0).to(torch::kUInt8);
+    if (with_prob) prob = 1.0 - torch::softmax(full, 0)[0];
+  }
+  cls = cls.contiguous().cpu();
+  out.height = frame.height;
+  out.width = frame.width;
+  out.mask.assign(cls.data_ptr<uint8_t>(), cls.data_ptr<uint8_t>() + cls.numel());
+  if (with_prob) {
+    prob = prob.to(torch::kFloat).contiguous().cpu();
+    out.prob.assign(prob.data_ptr<float>(), prob.data_ptr<float>() + prob.numel());
   }
   out.timings.postprocess_ms = ms_since(t2);
   return out;

@@ -1,21 +1,24 @@
 #pragma once
-// One frame in, one mask out: the test-time path of spec §1.6 for a BGR cv::Mat of any size.
-//   BGR -> RGB, resize keeping the aspect ratio to fit the model's input size (area filter when
+// One frame in, one mask out: the test-time path of docs/model.md §7 for an 8-bit image of any size.
+//   RGB -> resize keeping the aspect ratio to fit the model's input size (antialiased when
 //   shrinking), pad bottom/right, normalise -> model (InferenceMode, GPU when available) ->
 //   crop the padding -> bilinear (align_corners=false) to the frame size -> argmax.
 // For two classes the last two steps run on the logit difference (bilinear resizing is linear, so
 // resize(l1) - resize(l0) = resize(l1 - l0)): half the work, the same mask, and the polyp
 // probability is sigmoid(l1 - l0) = softmax(l)[1].
 //
-// Used by `polyplens eval`, the video pipeline and exports. No torch in this header (pimpl), so Qt
-// code includes it cheaply.
+// Needs LibTorch only: `polyplens eval` and `figure` use predict() in the headless build and the
+// desktop build alike, so both print the same figures. The live half (OpenCV frames) resizes with
+// its own filter and calls infer() on the resized image (core/pipeline/cv_predict.h). No torch in
+// this header (pimpl), so Qt code includes it cheaply.
 //
 // Threading model: a Predictor is not thread-safe; use it from one thread at a time (the pipeline's
 // inference thread). Construction may happen on another thread than use.
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
-
-#include <opencv2/core.hpp>
+#include <vector>
 
 namespace pl::model {
 class AnnSegmentorImpl;
@@ -35,15 +38,34 @@ struct PredictorOptions {
   void validate() const;        // throws std::invalid_argument naming the bad value
 };
 
+// A borrowed 8-bit image: 1 (gray), 3 or 4 (alpha last, ignored) channels, rows `row_bytes` apart.
+struct ImageView {
+  enum class Order { BGR, RGB };
+  const uint8_t* data = nullptr;
+  int height = 0, width = 0, channels = 0;
+  size_t row_bytes = 0;  // 0 = width * channels
+  Order order = Order::BGR;
+};
+
 struct PredictTimings {
   double preprocess_ms = 0, infer_ms = 0, postprocess_ms = 0;
   double total_ms() const { return preprocess_ms + infer_ms + postprocess_ms; }
 };
 
 struct Prediction {
-  cv::Mat mask;  // CV_8U, frame size, class ids (0 background, 1 polyp)
-  cv::Mat prob;  // CV_32F, frame size, polyp probability; empty unless asked for
+  int height = 0, width = 0;  // the frame's size
+  std::vector<uint8_t> mask;  // height x width class ids (0 background, 1 polyp), row-major
+  std::vector<float> prob;    // height x width polyp probability; empty unless asked for
   PredictTimings timings;
+};
+
+// The model's output before it is resized to the frame: at the letterbox content size.
+struct ContentLogits {
+  int height = 0, width = 0, classes = 0;
+  // classes == 2: height x width logit differences l1 - l0 (> 0 = polyp);
+  // otherwise classes x height x width logits.
+  std::vector<float> values;
+  PredictTimings timings;  // preprocess and infer only
 };
 
 struct PredictorInfo {
@@ -62,9 +84,14 @@ class Predictor {
   Predictor(Predictor&&) noexcept;
   Predictor& operator=(Predictor&&) noexcept;
 
-  // frame: CV_8UC3 BGR (CV_8UC1 gray and CV_8UC4 BGRA are converted). Throws std::invalid_argument
-  // for empty or unsupported frames.
-  Prediction predict(const cv::Mat& frame, bool with_prob = false);
+  // The whole path on torch tensors. Throws std::invalid_argument for empty or unsupported images.
+  Prediction predict(const ImageView& frame, bool with_prob = false);
+
+  // The size an image of frame_h x frame_w is resized to before it is padded to the model's input.
+  void content_size(int frame_h, int frame_w, int& content_h, int& content_w) const;
+  // Normalise, pad and run the model on an image already resized to content_size(frame_h, frame_w)
+  // by the caller. Throws std::invalid_argument if its size is not that.
+  ContentLogits infer(const ImageView& content, int frame_h, int frame_w);
 
   const PredictorInfo& info() const;
 

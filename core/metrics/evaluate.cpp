@@ -6,11 +6,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <opencv2/imgcodecs.hpp>
-
+#include "model/atomic_file.h"
+#include "core/base/json.h"
 #include "core/data/decode.h"
 #include "core/inference/predictor.h"
 #include "core/log/log.h"
@@ -20,7 +17,8 @@ namespace fs = std::filesystem;
 namespace pl::core::metrics {
 namespace {
 
-QJsonValue num(double v) { return std::isfinite(v) ? QJsonValue(v) : QJsonValue(); }
+using pl::json::Json;
+using pl::json::number;
 
 std::string pct(double v) {
   if (!std::isfinite(v)) return "   nan";
@@ -44,18 +42,29 @@ EvalReport evaluate(inference::Predictor& predictor, const std::vector<data::Sam
   for (size_t i = 0; i < pairs.size(); ++i) {
     const auto& p = pairs[i];
     try {
-      const cv::Mat image = data::decode_image_bgr(p.image_path);
-      const cv::Mat gt = data::decode_mask(p.mask_path);
-      if (gt.size() != image.size())
-        throw data::DatasetError(p.mask_path + ": mask size differs from the image " + p.image_path);
-      const auto pred = predictor.predict(image);
-      meter.add(p.name, pred.mask.ptr<uint8_t>(), gt.ptr<uint8_t>(), gt.total());
+      const data::Image8 image = data::decode_image_rgb(p.image_path);
+      const data::Image8 gt = data::decode_mask(p.mask_path);
+      if (gt.height != image.height || gt.width != image.width)
+        throw data::DatasetError(p.mask_path + ": mask is " + std::to_string(gt.width) + "x" +
+                                 std::to_string(gt.height) + " but image " + p.image_path + " is " +
+                                 std::to_string(image.width) + "x" + std::to_string(image.height));
+      inference::ImageView view;
+      view.data = image.pixels.data();
+      view.height = image.height;
+      view.width = image.width;
+      view.channels = image.channels;
+      view.order = inference::ImageView::Order::RGB;
+      const auto pred = predictor.predict(view);
+      meter.add(p.name, pred.mask.data(), gt.pixels.data(), gt.pixels.size());
       infer_ms += pred.timings.infer_ms;
       total_ms += pred.timings.total_ms();
       ++n;
       if (!options.save_masks_dir.empty()) {
         const std::string out = (fs::path(options.save_masks_dir) / (p.name + ".png")).string();
-        if (!cv::imwrite(out, pred.mask * 255)) throw std::runtime_error("cannot write " + out);
+        std::vector<uint8_t> png(pred.mask.size());
+        for (size_t k = 0; k < png.size(); ++k) png[k] = pred.mask[k] ? 255 : 0;
+        const auto bytes = data::encode_png(png.data(), pred.height, pred.width, 1);
+        pl::io::write_file_atomic(out, bytes.data(), bytes.size(), /*replace=*/true);
       }
     } catch (const data::DatasetError& e) {
       log->warn("eval: skipping {}: {}", p.name, e.what());
@@ -102,59 +111,47 @@ std::string EvalReport::to_table() const {
 }
 
 std::string EvalReport::to_json() const {
-  QJsonObject o;
-  o["data_root"] = QString::fromStdString(data_root);
-  o["split"] = QString::fromStdString(split);
-  o["checkpoint"] = QString::fromStdString(checkpoint);
+  Json o;
+  o["data_root"] = data_root;
+  o["split"] = split;
+  o["checkpoint"] = checkpoint;
   o["resolution"] = "original";
-  QJsonArray classes;
+  Json classes = Json::array();
   const char* names[] = {"background", "polyp"};
   for (int c = 0; c < kNumClasses; ++c) {
     const auto& s = dataset.per_class[static_cast<size_t>(c)];
-    QJsonObject k;
-    k["name"] = names[c];
-    k["iou"] = num(s.iou);
-    k["dice"] = num(s.dice);
-    k["precision"] = num(s.precision);
-    k["recall"] = num(s.recall);
-    k["intersect"] = static_cast<double>(s.intersect);
-    k["pred_area"] = static_cast<double>(s.pred_area);
-    k["gt_area"] = static_cast<double>(s.gt_area);
-    classes.append(k);
+    classes.push_back({{"name", names[c]},
+                       {"iou", number(s.iou)},
+                       {"dice", number(s.dice)},
+                       {"precision", number(s.precision)},
+                       {"recall", number(s.recall)},
+                       {"intersect", static_cast<double>(s.intersect)},
+                       {"pred_area", static_cast<double>(s.pred_area)},
+                       {"gt_area", static_cast<double>(s.gt_area)}});
   }
-  QJsonObject ds;
-  ds["convention"] = "mmseg IoUMetric: dataset-level, two-class nan-mean (fractions, not %)";
-  ds["classes"] = classes;
-  ds["mIoU"] = num(dataset.mIoU);
-  ds["mDice"] = num(dataset.mDice);
-  ds["mPrecision"] = num(dataset.mPrecision);
-  ds["mRecall"] = num(dataset.mRecall);
-  ds["mAcc"] = num(dataset.mAcc);
-  ds["aAcc"] = num(dataset.aAcc);
-  o["dataset_level"] = ds;
-  QJsonObject pi;
-  pi["convention"] = "polyp class, mean over images; both-empty images score 1";
-  pi["images"] = per_image.images;
-  pi["both_empty"] = per_image.both_empty;
-  pi["mean_dice"] = num(per_image.mean_dice);
-  pi["mean_iou"] = num(per_image.mean_iou);
-  o["per_image"] = pi;
-  QJsonArray imgs;
-  for (const auto& s : images) {
-    QJsonObject k;
-    k["name"] = QString::fromStdString(s.name);
-    k["dice"] = num(s.dice);
-    k["iou"] = num(s.iou);
-    imgs.append(k);
-  }
+  o["dataset_level"] = {{"convention", "mmseg IoUMetric: dataset-level, two-class nan-mean (fractions, not %)"},
+                        {"classes", classes},
+                        {"mIoU", number(dataset.mIoU)},
+                        {"mDice", number(dataset.mDice)},
+                        {"mPrecision", number(dataset.mPrecision)},
+                        {"mRecall", number(dataset.mRecall)},
+                        {"mAcc", number(dataset.mAcc)},
+                        {"aAcc", number(dataset.aAcc)}};
+  o["per_image"] = {{"convention", "polyp class, mean over images; both-empty images score 1"},
+                    {"images", per_image.images},
+                    {"both_empty", per_image.both_empty},
+                    {"mean_dice", number(per_image.mean_dice)},
+                    {"mean_iou", number(per_image.mean_iou)}};
+  Json imgs = Json::array();
+  for (const auto& s : images) imgs.push_back({{"name", s.name}, {"dice", number(s.dice)}, {"iou", number(s.iou)}});
   o["images"] = imgs;
-  QJsonArray probs;
-  for (const auto& p : problems) probs.append(QString::fromStdString(p.file + ": " + p.reason));
+  Json probs = Json::array();
+  for (const auto& p : problems) probs.push_back(p.file + ": " + p.reason);
   o["skipped"] = probs;
   o["seconds"] = seconds;
   o["mean_ms_per_image"] = mean_total_ms;
   o["mean_model_ms"] = mean_infer_ms;
-  return QJsonDocument(o).toJson(QJsonDocument::Indented).toStdString();
+  return pl::json::dump(o);
 }
 
 }  // namespace pl::core::metrics

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "core/pipeline/cv_predict.h"
+
 #include "model/device.h"
 
 namespace pl::core {
@@ -17,7 +19,7 @@ PredictorSegmenter::PredictorSegmenter(std::shared_ptr<inference::Predictor> pre
 SegmentResult PredictorSegmenter::segment(const cv::Mat& bgr) {
   if (!threads_applied_ && threads_ > 0) pl::model::configure_cpu_threads(threads_);
   threads_applied_ = true;
-  inference::Prediction p = predictor_->predict(bgr);
+  CvPrediction p = cv_predict(*predictor_, bgr);
   SegmentResult r;
   r.mask = std::move(p.mask);
   r.preprocess_ms = p.timings.preprocess_ms;

@@ -6,6 +6,7 @@
 #include <opencv2/videoio.hpp>
 
 #include "core/inference/predictor.h"
+#include "core/pipeline/cv_predict.h"
 #include "core/sample/mask_track.h"
 
 namespace pl::core {
@@ -27,7 +28,7 @@ ClipScore score_clip(const std::string& video, const std::string& mask_track,
                                std::to_string(frame.cols) + "x" + std::to_string(frame.rows) + ", its mask track '" +
                                mask_track + "' " + std::to_string(track.width) + "x" + std::to_string(track.height));
     const cv::Mat truth = track.frame(static_cast<size_t>(s.frames));
-    const cv::Mat pred = predictor.predict(frame).mask;
+    const cv::Mat pred = cv_predict(predictor, frame).mask;
     const double i = cv::countNonZero(truth & pred);
     const double p = cv::countNonZero(pred), g = cv::countNonZero(truth);
     s.frame_dice.push_back(p + g > 0 ? 2 * i / (p + g) : 1.0);

@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include <QJsonDocument>
-#include <QJsonObject>
+#include "core/base/json.h"
+#include "model/atomic_file.h"
 
 namespace pl::core::train {
 namespace {
@@ -17,10 +17,11 @@ double unix_time() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// JSON has no NaN; write null so the line stays parseable.
-QJsonValue number(double v) { return std::isfinite(v) ? QJsonValue(v) : QJsonValue(); }
+using pl::json::Json;
+// JSON has no NaN; number() writes null so the line stays parseable.
+using pl::json::number;
 
-std::string line(const QJsonObject& o) { return QJsonDocument(o).toJson(QJsonDocument::Compact).toStdString(); }
+std::string line(const Json& o) { return pl::json::dump(o, /*indented=*/false); }
 
 }  // namespace
 
@@ -29,25 +30,27 @@ MetricsLog::MetricsLog(const std::string& path, int64_t resume_iteration) : path
     std::ifstream in(path);
     std::vector<std::string> keep;
     for (std::string l; std::getline(in, l);) {
-      const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(l));
-      if (!doc.isObject()) continue;  // a torn last line from a killed run
-      if (doc.object().value("iteration").toDouble() > static_cast<double>(resume_iteration)) continue;
+      const Json doc = Json::parse(l, nullptr, /*allow_exceptions=*/false);
+      if (!doc.is_object()) continue;  // a torn last line from a killed run
+      const auto it = doc.find("iteration");
+      if (it != doc.end() && it->is_number() && it->get<double>() > static_cast<double>(resume_iteration)) continue;
       keep.push_back(l);
     }
     in.close();
-    std::ofstream rewrite(path, std::ios::trunc);
-    for (const auto& l : keep) rewrite << l << '\n';
+    std::string text;
+    for (const auto& l : keep) text += l + '\n';
+    pl::io::write_file_atomic(path, text);
   }
   out_.open(path, std::ios::app);
   if (!out_) throw std::runtime_error("cannot open " + path + " for writing");
 }
 
 void MetricsLog::train(const TrainProgress& p) {
-  QJsonObject o;
+  Json o;
   o["type"] = "train";
   o["time"] = unix_time();
   o["epoch"] = p.epoch;
-  o["iteration"] = static_cast<double>(p.iteration);
+  o["iteration"] = p.iteration;
   o["lr"] = number(p.lr);
   o["loss"] = number(p.loss);
   o["loss_decode"] = number(p.loss_decode);
@@ -59,11 +62,11 @@ void MetricsLog::train(const TrainProgress& p) {
 }
 
 void MetricsLog::validation(const ValidationResult& v) {
-  QJsonObject o;
+  Json o;
   o["type"] = "val";
   o["time"] = unix_time();
   o["epoch"] = v.epoch;
-  o["iteration"] = static_cast<double>(v.iteration);
+  o["iteration"] = v.iteration;
   o["polyp_dice"] = number(v.polyp_dice);
   o["polyp_iou"] = number(v.polyp_iou);
   o["mDice"] = number(v.mDice);

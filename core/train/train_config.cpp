@@ -1,13 +1,13 @@
 #include "core/train/train_config.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
-#include <QJsonDocument>
-#include <QJsonObject>
-
+#include "core/base/json.h"
 #include "model/presets.h"
 
 namespace pl::core::train {
@@ -54,48 +54,73 @@ void visit_fields(C& c, V&& v) {
   v("seed", c.seed);
   v("loader_threads", c.loader_threads);
   v("prefetch", c.prefetch);
+  v("data_path", c.data_path);
 }
 
+using pl::json::Json;
+
 struct Writer {
-  QJsonObject& o;
-  void operator()(const char* k, const std::string& v) { o[k] = QString::fromStdString(v); }
+  Json& o;
+  void operator()(const char* k, const std::string& v) { o[k] = v; }
   void operator()(const char* k, int v) { o[k] = v; }
   void operator()(const char* k, double v) { o[k] = v; }
   void operator()(const char* k, bool v) { o[k] = v; }
-  void operator()(const char* k, uint64_t v) { o[k] = QString::number(v); }  // 64 bits do not fit a JSON double
+  void operator()(const char* k, uint64_t v) { o[k] = std::to_string(v); }  // 64 bits do not fit a JSON double
 };
 
 struct Reader {
-  const QJsonObject& o;
+  const Json& o;
   [[noreturn]] void bad(const char* k, const char* type) const {
     throw std::invalid_argument(std::string("config: '") + k + "' must be " + type);
   }
+  const Json* find(const char* k) const {
+    const auto it = o.find(k);
+    return it == o.end() ? nullptr : &*it;
+  }
   void operator()(const char* k, std::string& v) const {
-    if (!o.contains(k)) return;
-    if (!o[k].isString()) bad(k, "a string");
-    v = o[k].toString().toStdString();
+    const Json* j = find(k);
+    if (!j) return;
+    if (!j->is_string()) bad(k, "a string");
+    v = j->get<std::string>();
   }
   void operator()(const char* k, int& v) const {
-    if (!o.contains(k)) return;
-    if (!o[k].isDouble() || o[k].toDouble() != std::floor(o[k].toDouble())) bad(k, "an integer");
-    v = o[k].toInt();
+    const Json* j = find(k);
+    if (!j) return;
+    if (!j->is_number() || j->get<double>() != std::floor(j->get<double>()) ||
+        std::abs(j->get<double>()) > 2147483647.0)
+      bad(k, "an integer");
+    v = static_cast<int>(j->get<double>());
   }
   void operator()(const char* k, double& v) const {
-    if (!o.contains(k)) return;
-    if (!o[k].isDouble()) bad(k, "a number");
-    v = o[k].toDouble();
+    const Json* j = find(k);
+    if (!j) return;
+    if (!j->is_number()) bad(k, "a number");
+    v = j->get<double>();
   }
   void operator()(const char* k, bool& v) const {
-    if (!o.contains(k)) return;
-    if (!o[k].isBool()) bad(k, "true or false");
-    v = o[k].toBool();
+    const Json* j = find(k);
+    if (!j) return;
+    if (!j->is_boolean()) bad(k, "true or false");
+    v = j->get<bool>();
   }
   void operator()(const char* k, uint64_t& v) const {
-    if (!o.contains(k)) return;
-    bool ok = o[k].isDouble();
-    if (ok) v = static_cast<uint64_t>(o[k].toDouble());
-    else if (o[k].isString()) v = o[k].toString().toULongLong(&ok);
-    if (!ok) bad(k, "an unsigned integer");
+    const Json* j = find(k);
+    if (!j) return;
+    if (j->is_number_unsigned()) {
+      v = j->get<uint64_t>();
+      return;
+    }
+    if (j->is_string()) {
+      const std::string s = j->get<std::string>();
+      char* end = nullptr;
+      errno = 0;
+      const unsigned long long x = std::strtoull(s.c_str(), &end, 10);
+      if (!s.empty() && s[0] != '-' && end && *end == '\0' && errno == 0) {
+        v = x;
+        return;
+      }
+    }
+    bad(k, "an unsigned integer");
   }
 };
 
@@ -172,21 +197,20 @@ void TrainConfig::validate() const {
   if (amp != "auto" && amp != "off" && amp != "bf16") bad("unknown amp mode '" + amp + "' (valid: auto, off, bf16)");
   if (loader_threads <= 0) bad("loader_threads must be positive, got " + std::to_string(loader_threads));
   if (prefetch <= 0) bad("prefetch must be positive, got " + std::to_string(prefetch));
+  if (data_path != "auto" && data_path != "host" && data_path != "device")
+    bad("unknown data path '" + data_path + "' (valid: auto, host, device)");
 }
 
 std::string TrainConfig::to_json() const {
-  QJsonObject o;
+  Json o = Json::object();
   visit_fields(*this, Writer{o});
-  return QJsonDocument(o).toJson(QJsonDocument::Indented).toStdString();
+  return pl::json::dump(o);
 }
 
 TrainConfig TrainConfig::from_json(const std::string& json) {
-  QJsonParseError err{};
-  const auto doc = QJsonDocument::fromJson(QByteArray::fromStdString(json), &err);
-  if (err.error != QJsonParseError::NoError || !doc.isObject())
-    throw std::invalid_argument("config: not a JSON object (" + err.errorString().toStdString() + ")");
+  const Json o = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!o.is_object()) throw std::invalid_argument("config: not a JSON object");
   TrainConfig c;
-  const QJsonObject o = doc.object();
   visit_fields(c, Reader{o});
   return c;
 }

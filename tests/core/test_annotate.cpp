@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/inference/predictor.h"
+#include "core/pipeline/cv_predict.h"
 #include "core/pipeline/annotate.h"
 #include "core/pipeline/predictor_segmenter.h"
 #include "core/test_video_clips.h"
@@ -229,7 +230,7 @@ class TestAnnotate : public QObject {
 
     inference::Predictor reference(ck, po);
     for (int i = 0; i < 3; ++i) {
-      const cv::Mat mask = reference.predict(inputs[size_t(i)]).mask;
+      const cv::Mat mask = cv_predict(reference, inputs[size_t(i)]).mask;
       QCOMPARE(mask.size(), inputs[size_t(i)].size());
       const cv::Mat golden = compose_overlay(inputs[size_t(i)], mask, o.overlay);
       const cv::Mat got = cv::imread((fs::path(o.output) / ("f" + std::to_string(i) + ".png")).string());

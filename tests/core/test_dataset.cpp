@@ -71,7 +71,8 @@ class TestDataset : public QObject {
       QVERIFY(x.orig_w >= 332);
     }
     // JPEG masks are thresholded, not mapped 255 -> 1 only: the edge pixels (not exactly 255) count.
-    const cv::Mat m = decode_mask(idx.train[0].mask_path);
+    const auto decoded = decode_mask(idx.train[0].mask_path);
+    const cv::Mat m(decoded.height, decoded.width, CV_8U, const_cast<uint8_t*>(decoded.pixels.data()));
     const cv::Mat raw = cv::imread(idx.train[0].mask_path, cv::IMREAD_GRAYSCALE);
     QCOMPARE(cv::countNonZero(m), cv::countNonZero(raw > 127));
     QVERIFY(cv::countNonZero(raw == 255) < cv::countNonZero(m));

@@ -12,6 +12,7 @@
 #include "core/data/decode.h"
 #include "core/export/figure.h"
 #include "core/inference/predictor.h"
+#include "core/pipeline/cv_predict.h"
 #include "model/checkpoint.h"
 #include "support/tiny_model.h"
 
@@ -36,6 +37,18 @@ FigureOptions small_cells(int rows) {
   o.header_height = 24;
   o.gap = 4;
   return o;
+}
+
+cv::Mat mask_of(const std::string& path) {
+  const auto m = pl::core::data::decode_mask(path);
+  return cv::Mat(m.height, m.width, CV_8U, const_cast<uint8_t*>(m.pixels.data())).clone();
+}
+
+cv::Mat bgr_of(const std::string& path) {
+  const auto m = pl::core::data::decode_image_rgb(path);
+  cv::Mat bgr;
+  cv::cvtColor(cv::Mat(m.height, m.width, CV_8UC3, const_cast<uint8_t*>(m.pixels.data())), bgr, cv::COLOR_RGB2BGR);
+  return bgr;
 }
 
 double diff(const cv::Mat& a, const cv::Mat& b) { return cv::norm(a, b, cv::NORM_L1) / double(a.total()); }
@@ -86,12 +99,12 @@ class TestFigure : public QObject {
     const auto pairs = val_pairs(12);
     QCOMPARE(int(pairs.size()), 12);
     std::map<std::string, cv::Mat> truth;
-    for (const auto& p : pairs) truth[p.image_path] = pl::core::data::decode_mask(p.mask_path);
+    for (const auto& p : pairs) truth[p.image_path] = mask_of(p.mask_path);
     int calls = 0;
     auto dilated_truth = [&](const cv::Mat& bgr) {
       ++calls;
       for (const auto& [path, m] : truth)
-        if (m.size() == bgr.size() && diff(pl::core::data::decode_image_bgr(path), bgr) == 0) {
+        if (m.size() == bgr.size() && diff(bgr_of(path), bgr) == 0) {
           cv::Mat d;
           cv::dilate(m, d, cv::getStructuringElement(cv::MORPH_ELLIPSE, {15, 15}));
           return d;
@@ -114,7 +127,7 @@ class TestFigure : public QObject {
       std::string mask_path;
       for (const auto& p : pairs)
         if (p.name == row.name) mask_path = p.mask_path;
-      const cv::Mat gt = pl::core::data::decode_mask(mask_path);
+      const cv::Mat gt = mask_of(mask_path);
       cv::Mat pred;
       cv::dilate(gt, pred, cv::getStructuringElement(cv::MORPH_ELLIPSE, {15, 15}));
       const double inter = cv::countNonZero(gt & pred);
@@ -165,7 +178,7 @@ class TestFigure : public QObject {
     const auto pairs = val_pairs(6);
     QElapsedTimer t;
     t.start();
-    const Figure fig = make_figure(pairs, [&](const cv::Mat& bgr) { return predictor.predict(bgr).mask; },
+    const Figure fig = make_figure(pairs, [&](const cv::Mat& bgr) { return pl::core::cv_predict(predictor, bgr).mask; },
                                    small_cells(3));
     qInfo("figure with a tiny checkpoint: %lld ms", static_cast<long long>(t.elapsed()));
     QCOMPARE(fig.image.size(), figure_layout(small_cells(3)).size);

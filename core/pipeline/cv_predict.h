@@ -1,0 +1,25 @@
+#pragma once
+// The Predictor for OpenCV frames (the live pipeline, annotate, exports, the sample clip's score):
+// OpenCV resizes the frame to the model's content size (area filter when shrinking) and the logits
+// back to the frame (bilinear), around Predictor::infer(). `polyplens eval` uses Predictor::predict(),
+// which does the same steps on torch tensors; the two agree to within resampling differences.
+#include <opencv2/core.hpp>
+
+#include "core/inference/predictor.h"
+
+namespace pl::core {
+
+struct CvPrediction {
+  cv::Mat mask;  // CV_8U, frame size, class ids (0 background, 1 polyp)
+  cv::Mat prob;  // CV_32F, frame size, polyp probability; empty unless asked for
+  inference::PredictTimings timings;
+};
+
+// A view of an 8-bit BGR, gray or BGRA cv::Mat (no copy). Throws std::invalid_argument otherwise.
+inference::ImageView image_view(const cv::Mat& bgr);
+
+// frame: CV_8UC3 BGR (CV_8UC1 gray and CV_8UC4 BGRA are converted). Throws std::invalid_argument
+// for empty or unsupported frames.
+CvPrediction cv_predict(inference::Predictor& predictor, const cv::Mat& frame, bool with_prob = false);
+
+}  // namespace pl::core
