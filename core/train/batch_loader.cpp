@@ -38,6 +38,27 @@ Batch make_batch(const std::vector<data::Sample>& samples, const data::AugmentOp
   return {iteration, torch::stack(images), torch::stack(labels)};
 }
 
+Batch make_device_batch(const data::SampleBank& bank, const data::AugmentOptions& aug, int batch, uint64_t seed,
+                        int64_t iteration) {
+  const int64_t n = bank.size();
+  const int64_t per_epoch = n / batch;
+  if (per_epoch <= 0)
+    throw std::invalid_argument("batch " + std::to_string(batch) + " is larger than the " + std::to_string(n) +
+                                " training images");
+  const int64_t epoch = iteration / per_epoch, pos = iteration % per_epoch;
+  const auto order = epoch_order(n, seed, epoch);
+  std::vector<int64_t> indices;
+  std::vector<data::AugmentDraw> draws;
+  for (int64_t k = pos * batch; k < (pos + 1) * batch; ++k) {
+    const int64_t index = order[static_cast<size_t>(k)];
+    data::Rng rng(data::derive_seed(seed, static_cast<uint64_t>(epoch) + 1, static_cast<uint64_t>(k)));
+    draws.push_back(data::draw_augment(bank, index, aug, rng));
+    indices.push_back(index);
+  }
+  auto b = data::augment_batch(bank, indices, draws, aug);
+  return {iteration, std::move(b.images), std::move(b.labels)};
+}
+
 BatchLoader::BatchLoader(const std::vector<data::Sample>& samples, data::AugmentOptions aug, int batch,
                          uint64_t seed, int64_t begin, int64_t end, int prefetch)
     : samples_(samples),

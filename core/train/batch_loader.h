@@ -21,6 +21,7 @@
 #include <ATen/core/Tensor.h>
 
 #include "core/data/augment.h"
+#include "core/data/batch_augment.h"
 #include "core/data/sample_cache.h"
 
 namespace pl::core::train {
@@ -37,6 +38,12 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch);
 // The batch of one iteration, computed on the calling thread.
 Batch make_batch(const std::vector<data::Sample>& samples, const data::AugmentOptions& aug, int batch, uint64_t seed,
                  int64_t iteration);
+
+// The batch of one iteration augmented as a whole on the bank's device (the GPU data path): the same
+// sample order and per-sample seeds as make_batch(), random choices drawn on the calling thread,
+// pixels computed on the device without waiting for it.
+Batch make_device_batch(const data::SampleBank& bank, const data::AugmentOptions& aug, int batch, uint64_t seed,
+                        int64_t iteration);
 
 class BatchLoader {
  public:

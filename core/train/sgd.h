@@ -26,6 +26,8 @@ class Sgd {
   void load_buffers(const std::map<std::string, at::Tensor>& buffers);
 
  private:
+  bool fused_step(double lr);  // CUDA multi-tensor path; false when not every buffer exists yet
+
   std::vector<std::pair<std::string, at::Tensor>> params_;
   std::map<std::string, at::Tensor> buf_;
   double momentum_, weight_decay_;

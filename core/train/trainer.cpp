@@ -6,7 +6,6 @@
 #include <fstream>
 #include <thread>
 
-#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include "core/data/sample_cache.h"
@@ -15,7 +14,9 @@
 #include "core/train/metrics_log.h"
 #include "core/train/run_checkpoint.h"
 #include "core/train/sgd.h"
+#include "core/train/train_step.h"
 #include "core/train/validate.h"
+#include "model/atomic_file.h"
 #include "model/device.h"
 #include "model/inference.h"
 #include "model/losses.h"
@@ -48,30 +49,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-// Autocast for the forward pass only; the losses are computed in fp32.
-class AutocastScope {
- public:
-  AutocastScope(bool enabled, bool cuda) : enabled_(enabled), cuda_(cuda) {
-    if (!enabled_) return;
-    if (cuda_) {
-      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-      at::autocast::set_enabled(true);
-    } else {
-      at::autocast::set_autocast_cpu_dtype(at::kBFloat16);
-      at::autocast::set_cpu_enabled(true);
-    }
-  }
-  ~AutocastScope() {
-    if (!enabled_) return;
-    if (cuda_) at::autocast::set_enabled(false);
-    else at::autocast::set_cpu_enabled(false);
-    at::autocast::clear_cache();
-  }
-
- private:
-  bool enabled_, cuda_;
-};
 
 // The crop must fit inside at least one training image at the largest resize ratio; otherwise
 // every crop would be mostly padding (a typo like --crop 5120x5120).
@@ -116,6 +93,68 @@ std::string fmt_duration(double s) {
 }
 
 }  // namespace
+
+// One call of run(): everything set up before the first iteration, and the three phases of the loop
+// (step, end of epoch, finish) as methods, so run_impl() reads as the schedule it is.
+class Trainer::Run {
+ public:
+  Run(Trainer& t, const ProgressCallback& cb) : trainer_(t), cfg_(t.config_), on_progress_(cb) {}
+
+  // Loads the data, builds or resumes the model and the optimiser, opens the logs. Returns false
+  // when cancelled while loading (result() says so).
+  bool setup();
+  // One iteration. Returns false when the run must stop (non-finite loss; result() says why).
+  bool step(int64_t it);
+  // After iteration `done` (1-based): validation, checkpoints and snapshots due at an epoch end.
+  void end_of_epoch(int64_t done);
+  // Pause/cancel between iterations. Returns false when cancelled (last.pt written).
+  bool check_pause_cancel(int64_t it);
+  TrainResult finish();
+
+  int64_t start_iteration() const { return start_iteration_; }
+  int64_t total() const { return total_; }
+  TrainResult& result() { return result_; }
+
+ private:
+  void report(TrainPhase phase, const std::string& msg = {});
+  void save_last(int64_t it);
+  void run_validation(int64_t it);
+  void log_step(int64_t done, double lr);
+  Batch next_batch(int64_t it);
+
+  Trainer& trainer_;
+  const TrainConfig& cfg_;
+  const ProgressCallback& on_progress_;
+  std::shared_ptr<spdlog::logger> log_ = pl::log::get("train");
+  const Clock::time_point t_start_ = Clock::now();
+  fs::path out_;
+  std::string last_path_, best_path_;
+  TrainProgress prog_;
+  TrainResult result_;
+
+  torch::Device device_{torch::kCPU};
+  bool use_amp_ = false, channels_last_ = false, sync_each_step_ = true;
+  std::vector<data::Sample> train_samples_, val_samples_;
+  pl::model::SegmentorOptions mopts_;
+  pl::model::AnnSegmentor model_{nullptr};
+  std::unique_ptr<Sgd> sgd_;
+  std::unique_ptr<TrainStep> train_step_;
+  std::unique_ptr<MetricsLog> mlog_;
+  data::AugmentOptions aug_;
+  std::unique_ptr<BatchLoader> loader_;      // host data path
+  std::unique_ptr<data::SampleBank> bank_;   // device data path
+  int64_t ipe_ = 0, total_ = 0, start_iteration_ = 0, saved_at_ = -1;
+  double best_dice_ = -1.0;
+  std::optional<ValidationResult> last_val_;
+  double val_seconds_ = 0;  // last validation's duration, for the ETA
+
+  // Loss window since the last log step, kept on the device: {total, decode, aux} sums.
+  at::Tensor win_sum_;
+  int win_n_ = 0;
+  Clock::time_point win_start_;
+  double ema_iter_s_ = 0;
+  bool paused_reported_ = false;
+};
 
 Trainer::Trainer(TrainConfig config) : config_(std::move(config)), state_(std::make_unique<State>()) {
   config_.validate();
@@ -162,274 +201,313 @@ TrainResult Trainer::run(const ProgressCallback& on_progress) {
   }
 }
 
-TrainResult Trainer::run_impl(const ProgressCallback& on_progress) {
-  auto log = pl::log::get("train");
-  const TrainConfig& cfg = config_;
-  const auto t_start = Clock::now();
-  fs::create_directories(cfg.out_dir);
-  const fs::path out(cfg.out_dir);
-  const std::string last_path = (out / "last.pt").string(), best_path = (out / "best.pt").string();
 
-  TrainProgress prog;
-  auto report = [&](TrainPhase phase, const std::string& msg = {}) {
-    prog.phase = phase;
-    prog.message = msg;
-    prog.elapsed_s = seconds_since(t_start);
-    if (!msg.empty()) log->info("{}", msg);
-    if (on_progress) on_progress(prog);
-    prog.validation.reset();
-    prog.message.clear();
-  };
+void Trainer::Run::report(TrainPhase phase, const std::string& msg) {
+  prog_.phase = phase;
+  prog_.message = msg;
+  prog_.elapsed_s = seconds_since(t_start_);
+  if (!msg.empty()) log_->info("{}", msg);
+  if (on_progress_) on_progress_(prog_);
+  prog_.validation.reset();
+  prog_.message.clear();
+}
 
-  pl::model::configure_cpu_threads(cfg.effective_threads());
-  const torch::Device device = pl::model::select_device(cfg.device);
+bool Trainer::Run::setup() {
+  fs::create_directories(cfg_.out_dir);
+  out_ = fs::path(cfg_.out_dir);
+  last_path_ = (out_ / "last.pt").string();
+  best_path_ = (out_ / "best.pt").string();
+
+  pl::model::configure_cpu_threads(cfg_.effective_threads());
+  device_ = pl::model::select_device(cfg_.device);
   // bf16 autocast where the hardware has it: on this project's AVX-512-BF16 CPU it doubles training
   // throughput (ann-r18-live 320x320, batch 10, 2 threads: 3.2 -> 6.5 images/s) with the same loss
   // curve to 4 digits. The model layer's inference default says whether the CPU has native bf16.
-  const bool use_amp = cfg.amp == "bf16" ||
-                       (cfg.amp == "auto" && (device.is_cuda() ||
-                                              pl::model::default_inference_options(device).dtype == "bf16"));
+  use_amp_ = cfg_.amp == "bf16" ||
+             (cfg_.amp == "auto" &&
+              (device_.is_cuda() || pl::model::default_inference_options(device_).dtype == "bf16"));
+  // NHWC weights and activations on CUDA (cuDNN's fast bf16 path); the CPU trains in NCHW.
+  channels_last_ = device_.is_cuda();
+  // On the CPU reading the loss back costs nothing; on CUDA it would stall the queue every step.
+  sync_each_step_ = !device_.is_cuda();
 
-  // Data.
-  report(TrainPhase::Loading, "scanning " + cfg.data_root);
-  const auto& summary = prepare();
-  log->info("{}", summary.to_string());
+  // Data: decoded once into memory (uint8).
+  report(TrainPhase::Loading, "scanning " + cfg_.data_root);
+  const auto& summary = trainer_.prepare();
+  log_->info("{}", summary.to_string());
   data::LoadOptions lo;
-  lo.long_side = cfg.effective_cache_long_side();
-  lo.threads = cfg.loader_threads;
-  lo.strict = cfg.strict;
-  report(TrainPhase::Loading, "decoding " + std::to_string(state_->index.train.size() + state_->index.val.size()) +
+  lo.long_side = cfg_.effective_cache_long_side();
+  lo.threads = cfg_.loader_threads;
+  lo.strict = cfg_.strict;
+  auto& idx = trainer_.state_->index;
+  report(TrainPhase::Loading, "decoding " + std::to_string(idx.train.size() + idx.val.size()) +
                                   " images (long side <= " + std::to_string(lo.long_side) + ")");
-  auto& idx = state_->index;
-  const auto train_samples = data::load_samples(idx.train, lo, &idx.summary);
-  const auto val_samples = data::load_samples(idx.val, lo, &idx.summary);
-  idx.summary.train_count = static_cast<int>(train_samples.size());
-  idx.summary.val_count = static_cast<int>(val_samples.size());
-  if (cancelled_) {
-    TrainResult r;
-    r.phase = TrainPhase::Cancelled;
-    r.message = "cancelled while loading data";
-    return r;
+  train_samples_ = data::load_samples(idx.train, lo, &idx.summary);
+  val_samples_ = data::load_samples(idx.val, lo, &idx.summary);
+  idx.summary.train_count = static_cast<int>(train_samples_.size());
+  idx.summary.val_count = static_cast<int>(val_samples_.size());
+  if (trainer_.cancelled_) {
+    result_.phase = TrainPhase::Cancelled;
+    result_.message = "cancelled while loading data";
+    return false;
   }
 
   // Model, optimizer, resume.
-  pl::model::SegmentorOptions mopts = cfg.model_options ? *cfg.model_options : pl::model::preset(cfg.preset);
-  torch::manual_seed(cfg.seed);
-  pl::model::AnnSegmentor model(mopts);
-  int64_t start_iteration = 0;
-  double best_dice = -1.0;
+  mopts_ = cfg_.model_options ? *cfg_.model_options : pl::model::preset(cfg_.preset);
+  torch::manual_seed(cfg_.seed);
+  model_ = pl::model::AnnSegmentor(mopts_);
   RunState resumed;
-  if (cfg.resume) {
-    if (!fs::exists(last_path))
-      throw std::runtime_error("--resume: no checkpoint " + last_path + " (start without --resume)");
-    resumed = load_run_checkpoint(last_path, model, cfg);
-    mopts = model->options();
-    start_iteration = resumed.iteration;
-    best_dice = resumed.best_polyp_dice;
-    log->info("resuming {} at iteration {}", last_path, start_iteration);
-  } else if (!cfg.backbone_weights.empty()) {
-    const std::string rep = load_backbone(model, cfg.backbone_weights);
-    log->info("backbone weights: {}", rep);
+  if (cfg_.resume) {
+    if (!fs::exists(last_path_))
+      throw std::runtime_error("--resume: no checkpoint " + last_path_ + " (start without --resume)");
+    resumed = load_run_checkpoint(last_path_, model_, cfg_);
+    mopts_ = model_->options();
+    start_iteration_ = resumed.iteration;
+    best_dice_ = resumed.best_polyp_dice;
+    log_->info("resuming {} at iteration {}", last_path_, start_iteration_);
+  } else if (!cfg_.backbone_weights.empty()) {
+    log_->info("backbone weights: {}", load_backbone(model_, cfg_.backbone_weights));
   } else {
-    log->warn("training from scratch (no backbone weights): expect much lower quality than the paper");
+    log_->warn("training from scratch (no backbone weights): expect much lower quality than the paper");
   }
-  model->to(device);
-  model->train();
+  model_->to(device_);
+  if (channels_last_) to_channels_last(model_);
+  model_->train();
 
-  const auto aug = augment_options(cfg, mopts);
-  check_crop_fits(cfg, aug, train_samples);
-  const int64_t ipe = static_cast<int64_t>(train_samples.size()) / cfg.batch;
-  if (ipe == 0)
-    throw std::invalid_argument("batch " + std::to_string(cfg.batch) + " is larger than the " +
-                                std::to_string(train_samples.size()) + " training images");
-  const int64_t total = ipe * cfg.epochs;
-  if (start_iteration > total)
-    throw std::invalid_argument("last.pt is at iteration " + std::to_string(start_iteration) + " but the run has only " +
-                                std::to_string(total) + " iterations (" + std::to_string(cfg.epochs) + " epochs)");
+  aug_ = augment_options(cfg_, mopts_);
+  check_crop_fits(cfg_, aug_, train_samples_);
+  ipe_ = static_cast<int64_t>(train_samples_.size()) / cfg_.batch;
+  if (ipe_ == 0)
+    throw std::invalid_argument("batch " + std::to_string(cfg_.batch) + " is larger than the " +
+                                std::to_string(train_samples_.size()) + " training images");
+  total_ = ipe_ * cfg_.epochs;
+  if (start_iteration_ > total_)
+    throw std::invalid_argument("last.pt is at iteration " + std::to_string(start_iteration_) +
+                                " but the run has only " + std::to_string(total_) + " iterations (" +
+                                std::to_string(cfg_.epochs) + " epochs)");
 
   std::vector<std::pair<std::string, at::Tensor>> params;
-  for (auto& kv : model->named_parameters())
+  for (auto& kv : model_->named_parameters())
     if (kv.value().requires_grad()) params.emplace_back(kv.key(), kv.value());
-  Sgd sgd(params, cfg.momentum, cfg.weight_decay);
-  if (cfg.resume) {
-    sgd.load_buffers(resumed.momentum);
-    restore_rng(resumed, cfg.seed);
+  sgd_ = std::make_unique<Sgd>(params, cfg_.momentum, cfg_.weight_decay);
+  if (cfg_.resume) {
+    sgd_->load_buffers(resumed.momentum);
+    restore_rng(resumed, cfg_.seed);
+    if (resumed.last_validation) last_val_ = resumed.last_validation;
+    saved_at_ = start_iteration_;
   }
+  TrainStepOptions so;
+  so.amp = use_amp_;
+  so.channels_last = channels_last_;
+  so.aux_weight = cfg_.aux_weight;
+  so.dice_weight = cfg_.dice_weight;
+  train_step_ = std::make_unique<TrainStep>(model_, *sgd_, device_, so);
 
+  pl::io::write_file_atomic((out_ / "config.json").string(), cfg_.to_json());
+  mlog_ = std::make_unique<MetricsLog>((out_ / "metrics.jsonl").string(), start_iteration_);
+
+  prog_.epochs = cfg_.epochs;
+  prog_.total_iterations = total_;
+  prog_.iters_per_epoch = static_cast<int>(ipe_);
+  prog_.iteration = start_iteration_;
+  prog_.epoch = static_cast<int>(std::min<int64_t>(start_iteration_ / ipe_ + 1, cfg_.epochs));
+
+  const bool on_device = cfg_.device_data_path(device_.is_cuda());
+  log_->info("training {} on {} ({} threads{}{}): {} train / {} val images, crop {}x{}, batch {}, {} epochs = {} "
+             "iterations ({} per epoch), lr {} poly {} min {}, aux {}, dice {}, batches augmented on the {}",
+             cfg_.preset, device_.str(), cfg_.effective_threads(), use_amp_ ? ", bf16 autocast" : "",
+             channels_last_ ? ", channels-last" : "", train_samples_.size(), val_samples_.size(), aug_.crop_h,
+             aug_.crop_w, cfg_.batch, cfg_.epochs, total_, ipe_, cfg_.lr, cfg_.poly_power, cfg_.min_lr,
+             cfg_.aux_weight, cfg_.dice_weight, on_device ? device_.str() + " (whole batches)" : "host");
+  if (on_device) bank_ = std::make_unique<data::SampleBank>(data::SampleBank::build(train_samples_, device_));
+  else
+    loader_ = std::make_unique<BatchLoader>(train_samples_, aug_, cfg_.batch, cfg_.seed, start_iteration_, total_,
+                                            cfg_.prefetch);
+  win_sum_ = torch::zeros({3}, torch::TensorOptions().dtype(torch::kDouble).device(device_));
+  win_start_ = Clock::now();
+  return true;
+}
+
+Batch Trainer::Run::next_batch(int64_t it) {
+  if (bank_) return make_device_batch(*bank_, aug_, cfg_.batch, cfg_.seed, it);
+  return loader_->next();
+}
+
+void Trainer::Run::save_last(int64_t it) {
+  // A step with a finite loss can still leave inf/NaN weights (inf gradients): never let such a
+  // state replace the last good checkpoint.
   {
-    std::ofstream(out / "config.json") << cfg.to_json();
+    torch::NoGradGuard no_grad;
+    for (const auto& p : model_->parameters())
+      if (!torch::isfinite(p).all().item<bool>())
+        throw std::runtime_error("weights became NaN/inf by iteration " + std::to_string(it) +
+                                 "; not saved. Last good checkpoint: " +
+                                 (saved_at_ >= 0 ? last_path_ + " (iteration " + std::to_string(saved_at_) + ")"
+                                                 : std::string("none")) +
+                                 ". Try a lower --lr.");
   }
-  MetricsLog mlog((out / "metrics.jsonl").string(), start_iteration);
+  save_run_checkpoint(last_path_, model_, *sgd_, cfg_, it, ipe_, best_dice_, last_val_);
+  saved_at_ = it;
+  result_.last_checkpoint = last_path_;
+}
 
-  prog.epochs = cfg.epochs;
-  prog.total_iterations = total;
-  prog.iters_per_epoch = static_cast<int>(ipe);
-  prog.iteration = start_iteration;
-  prog.epoch = static_cast<int>(std::min<int64_t>(start_iteration / ipe + 1, cfg.epochs));
-
-  TrainResult result;
-  std::optional<ValidationResult> last_val;
-  if (resumed.last_validation) last_val = resumed.last_validation;
-  int64_t saved_at = cfg.resume ? start_iteration : -1;
-  auto save_last = [&](int64_t it) {
-    // A step with a finite loss can still leave inf/NaN weights (inf gradients): never let such a
-    // state replace the last good checkpoint.
-    {
-      torch::NoGradGuard no_grad;
-      for (const auto& p : model->parameters())
-        if (!torch::isfinite(p).all().item<bool>())
-          throw std::runtime_error("weights became NaN/inf by iteration " + std::to_string(it) +
-                                   "; not saved. Last good checkpoint: " +
-                                   (saved_at >= 0 ? last_path + " (iteration " + std::to_string(saved_at) + ")"
-                                                  : std::string("none")) +
-                                   ". Try a lower --lr.");
-    }
-    save_run_checkpoint(last_path, model, sgd, cfg, it, ipe, best_dice, last_val);
-    saved_at = it;
-    result.last_checkpoint = last_path;
-  };
-
-  double val_seconds = 0;  // last validation's duration, for the ETA
-  auto run_validation = [&](int64_t it) {
-    if (val_samples.empty()) return;
-    report(TrainPhase::Validating, "validating on " + std::to_string(val_samples.size()) + " images");
-    ValidationResult v = validate_model(model, val_samples, device);
-    v.epoch = static_cast<int>(it / ipe);
-    v.iteration = it;
-    val_seconds = v.seconds;
-    v.is_best = std::isfinite(v.polyp_dice) && v.polyp_dice > best_dice;
-    if (v.is_best) best_dice = v.polyp_dice;
-    last_val = v;
-    mlog.validation(v);
-    save_last(it);
-    if (v.is_best) {
-      const std::string tmp = best_path + ".tmp";
-      fs::copy_file(last_path, tmp, fs::copy_options::overwrite_existing);
-      fs::rename(tmp, best_path);
-      result.best_checkpoint = best_path;
-      result.best = v;
-    }
-    result.last_validation = v;
-    log->info("val epoch {} iter {}: polyp Dice {:.4f} IoU {:.4f} | mDice {:.4f} mIoU {:.4f} aAcc {:.4f} | per-image "
-              "Dice {:.4f} IoU {:.4f} ({} images, {:.1f} s){}",
-              v.epoch, it, v.polyp_dice, v.polyp_iou, v.mDice, v.mIoU, v.aAcc, v.per_image_dice, v.per_image_iou,
-              v.images, v.seconds, v.is_best ? " best" : "");
-    prog.validation = v;
-    report(TrainPhase::Training);
-  };
-
-  log->info("training {} on {} ({} threads{}): {} train / {} val images, crop {}x{}, batch {}, {} epochs = {} iterations"
-            " ({} per epoch), lr {} poly {} min {}, aux {}, dice {}",
-            cfg.preset, device.str(), cfg.effective_threads(), use_amp ? ", bf16 autocast" : "", train_samples.size(),
-            val_samples.size(), aug.crop_h, aug.crop_w, cfg.batch, cfg.epochs, total, ipe, cfg.lr, cfg.poly_power,
-            cfg.min_lr, cfg.aux_weight, cfg.dice_weight);
-
-  BatchLoader loader(train_samples, aug, cfg.batch, cfg.seed, start_iteration, total, cfg.prefetch);
-  double ema_iter_s = 0;
-  double win_loss = 0, win_dec = 0, win_aux = 0;
-  int win_n = 0;
-  bool paused_reported = false;
-
-  for (int64_t it = start_iteration; it < total; ++it) {
-    if (paused_ && !cancelled_) {
-      report(TrainPhase::Paused, "paused at iteration " + std::to_string(it));
-      paused_reported = true;
-      while (paused_ && !cancelled_) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    if (cancelled_) {
-      if (saved_at != it) save_last(it);
-      result.phase = TrainPhase::Cancelled;
-      result.iterations_done = it;
-      result.message = "cancelled at iteration " + std::to_string(it) + "; resume with " + last_path;
-      report(TrainPhase::Cancelled, result.message);
-      return result;
-    }
-    if (paused_reported) {
-      paused_reported = false;
-      report(TrainPhase::Training, "resumed at iteration " + std::to_string(it));
-    }
-
-    const auto t_iter = Clock::now();
-    Batch b = loader.next();
-    const double lr = poly_lr(cfg, it, total);
-    sgd.zero_grad();
-    pl::model::SegmentorOutput o;
-    {
-      AutocastScope ac(use_amp, device.is_cuda());
-      o = model->forward(b.images.to(device, /*non_blocking=*/true));
-    }
-    if (use_amp) {
-      o.decode = o.decode.to(torch::kFloat);
-      if (o.aux.defined()) o.aux = o.aux.to(torch::kFloat);
-    }
-    const auto loss = pl::model::segmentation_loss(o, b.labels.to(device), cfg.aux_weight, cfg.dice_weight);
-    const double lt = loss.total.item<double>();
-    if (!std::isfinite(lt)) {
-      result.phase = TrainPhase::Failed;
-      result.iterations_done = it;
-      result.message = "loss is " + std::to_string(lt) + " at iteration " + std::to_string(it) +
-                       " (epoch " + std::to_string(it / ipe + 1) + ", lr " + std::to_string(lr) +
-                       "); stopped without saving. Last good checkpoint: " +
-                       (saved_at >= 0 ? last_path + " (iteration " + std::to_string(saved_at) + ")" : "none") +
-                       ". Try a lower --lr.";
-      report(TrainPhase::Failed, result.message);
-      return result;
-    }
-    loss.total.backward();
-    sgd.step(lr);
-
-    const double dt = seconds_since(t_iter);
-    ema_iter_s = ema_iter_s == 0 ? dt : 0.9 * ema_iter_s + 0.1 * dt;
-    win_loss += lt;
-    win_dec += loss.decode.item<double>();
-    win_aux += loss.aux.defined() ? loss.aux.item<double>() : 0.0;
-    ++win_n;
-
-    const int64_t done = it + 1;
-    prog.iteration = done;
-    prog.epoch = static_cast<int>(std::min<int64_t>(it / ipe + 1, cfg.epochs));
-    prog.lr = lr;
-    prog.loss = win_loss / win_n;
-    prog.loss_decode = win_dec / win_n;
-    prog.loss_aux = win_aux / win_n;
-    prog.images_per_s = cfg.batch / ema_iter_s;
-    const int64_t vals_left =
-        val_samples.empty() ? 0 : (cfg.val_every > 0 ? (cfg.epochs - it / ipe) / cfg.val_every : 1);
-    prog.eta_s = ema_iter_s * static_cast<double>(total - done) + val_seconds * static_cast<double>(vals_left);
-    const bool log_step = done % cfg.log_every == 0 || done == total;
-    if (log_step) {
-      mlog.train(prog);
-      log->debug("epoch {}/{} iter {}/{} loss {:.4f} (decode {:.4f} aux {:.4f}) lr {:.3g} {:.2f} img/s ETA {}", prog.epoch,
-                cfg.epochs, done, total, prog.loss, prog.loss_decode, prog.loss_aux, lr, prog.images_per_s,
-                fmt_duration(prog.eta_s));
-    }
-    report(TrainPhase::Training);
-    if (log_step) win_loss = win_dec = win_aux = 0, win_n = 0;
-
-    const bool epoch_end = done % ipe == 0;
-    const int epoch_done = static_cast<int>(done / ipe);
-    if (epoch_end) {
-      const bool val_now = (cfg.val_every > 0 && epoch_done % cfg.val_every == 0) || done == total;
-      if (val_now) run_validation(done);
-      if (saved_at != done && ((cfg.checkpoint_every > 0 && epoch_done % cfg.checkpoint_every == 0) || done == total))
-        save_last(done);
-      if (cfg.snapshot_every > 0 && epoch_done % cfg.snapshot_every == 0) {
-        if (saved_at != done) save_last(done);
-        char name[32];
-        std::snprintf(name, sizeof name, "epoch_%04d.pt", epoch_done);
-        fs::copy_file(last_path, out / name, fs::copy_options::overwrite_existing);
-      }
-    }
-    if (cfg.checkpoint_every_iters > 0 && done % cfg.checkpoint_every_iters == 0 && saved_at != done) save_last(done);
+void Trainer::Run::run_validation(int64_t it) {
+  if (val_samples_.empty()) return;
+  report(TrainPhase::Validating, "validating on " + std::to_string(val_samples_.size()) + " images");
+  ValidationResult v = validate_model(model_, val_samples_, device_);
+  v.epoch = static_cast<int>(it / ipe_);
+  v.iteration = it;
+  val_seconds_ = v.seconds;
+  v.is_best = std::isfinite(v.polyp_dice) && v.polyp_dice > best_dice_;
+  if (v.is_best) best_dice_ = v.polyp_dice;
+  last_val_ = v;
+  mlog_->validation(v);
+  save_last(it);
+  if (v.is_best) {
+    pl::io::copy_file_atomic(last_path_, best_path_);
+    result_.best_checkpoint = best_path_;
+    result_.best = v;
   }
+  result_.last_validation = v;
+  log_->info("val epoch {} iter {}: polyp Dice {:.4f} IoU {:.4f} | mDice {:.4f} mIoU {:.4f} aAcc {:.4f} | per-image "
+             "Dice {:.4f} IoU {:.4f} ({} images, {:.1f} s){}",
+             v.epoch, it, v.polyp_dice, v.polyp_iou, v.mDice, v.mIoU, v.aAcc, v.per_image_dice, v.per_image_iou,
+             v.images, v.seconds, v.is_best ? " best" : "");
+  prog_.validation = v;
+  report(TrainPhase::Training);
+  win_start_ = Clock::now();  // validation time is not training throughput
+}
 
-  if (saved_at != total) save_last(total);
-  result.phase = TrainPhase::Finished;
-  result.iterations_done = total;
-  result.message = "finished " + std::to_string(total) + " iterations in " + fmt_duration(seconds_since(t_start)) +
-                   "; checkpoints in " + cfg.out_dir;
-  report(TrainPhase::Finished, result.message);
-  return result;
+bool Trainer::Run::check_pause_cancel(int64_t it) {
+  if (trainer_.paused_ && !trainer_.cancelled_) {
+    report(TrainPhase::Paused, "paused at iteration " + std::to_string(it));
+    paused_reported_ = true;
+    while (trainer_.paused_ && !trainer_.cancelled_) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (trainer_.cancelled_) {
+    if (saved_at_ != it) save_last(it);
+    result_.phase = TrainPhase::Cancelled;
+    result_.iterations_done = it;
+    result_.message = "cancelled at iteration " + std::to_string(it) + "; resume with " + last_path_;
+    report(TrainPhase::Cancelled, result_.message);
+    return false;
+  }
+  if (paused_reported_) {
+    paused_reported_ = false;
+    win_start_ = Clock::now();
+    report(TrainPhase::Training, "resumed at iteration " + std::to_string(it));
+  }
+  return true;
+}
+
+bool Trainer::Run::step(int64_t it) {
+  const auto t_iter = Clock::now();
+  Batch b = next_batch(it);
+  const double lr = poly_lr(cfg_, it, total_);
+  const int64_t done = it + 1;
+  const bool log_now = done % cfg_.log_every == 0 || done == total_;
+  // The loss is read back every step on the CPU and at log steps on CUDA; a non-finite loss stops
+  // the run there, and save_last() never writes non-finite weights.
+  const auto step = train_step_->run(b.images, b.labels, lr, sync_each_step_ || log_now);
+  bool finite = step.finite;
+  if (finite && log_now && !sync_each_step_) finite = std::isfinite((win_sum_ + step.parts)[0].item<double>());
+  if (!finite) {
+    result_.phase = TrainPhase::Failed;
+    result_.iterations_done = it;
+    const std::string where = step.finite ? "loss became NaN/inf between iterations " +
+                                                std::to_string(done - win_n_ - 1) + " and " + std::to_string(it)
+                                          : "loss is " + std::to_string(step.total) + " at iteration " + std::to_string(it);
+    result_.message = where + " (epoch " +
+                      std::to_string(it / ipe_ + 1) + ", lr " + std::to_string(lr) +
+                      "); stopped without saving. Last good checkpoint: " +
+                      (saved_at_ >= 0 ? last_path_ + " (iteration " + std::to_string(saved_at_) + ")" : "none") +
+                      ". Try a lower --lr.";
+    report(TrainPhase::Failed, result_.message);
+    return false;
+  }
+  win_sum_ += step.parts;
+  ++win_n_;
+
+  const double dt = seconds_since(t_iter);
+  ema_iter_s_ = ema_iter_s_ == 0 ? dt : 0.9 * ema_iter_s_ + 0.1 * dt;
+  prog_.iteration = done;
+  prog_.epoch = static_cast<int>(std::min<int64_t>(it / ipe_ + 1, cfg_.epochs));
+  prog_.lr = lr;
+  if (sync_each_step_ || log_now) {
+    const auto w = win_sum_.cpu();
+    const double* v = w.data_ptr<double>();
+    prog_.loss = v[0] / win_n_;
+    prog_.loss_decode = v[1] / win_n_;
+    prog_.loss_aux = v[2] / win_n_;
+  }
+  if (log_now) {
+    // Throughput over the window, measured after the device finished it (the loss read-back above).
+    const double window_s = seconds_since(win_start_);
+    if (window_s > 0) prog_.images_per_s = cfg_.batch * win_n_ / window_s;
+    ema_iter_s_ = window_s / win_n_;
+  } else if (sync_each_step_) {
+    prog_.images_per_s = cfg_.batch / ema_iter_s_;
+  }
+  const int64_t vals_left =
+      val_samples_.empty() ? 0 : (cfg_.val_every > 0 ? (cfg_.epochs - it / ipe_) / cfg_.val_every : 1);
+  prog_.eta_s = ema_iter_s_ * static_cast<double>(total_ - done) + val_seconds_ * static_cast<double>(vals_left);
+  if (log_now) log_step(done, lr);
+  report(TrainPhase::Training);
+  if (log_now) {
+    win_sum_.zero_();
+    win_n_ = 0;
+    win_start_ = Clock::now();
+  }
+  return true;
+}
+
+void Trainer::Run::log_step(int64_t done, double lr) {
+  mlog_->train(prog_);
+  log_->debug("epoch {}/{} iter {}/{} loss {:.4f} (decode {:.4f} aux {:.4f}) lr {:.3g} {:.2f} img/s ETA {}", prog_.epoch,
+              cfg_.epochs, done, total_, prog_.loss, prog_.loss_decode, prog_.loss_aux, lr, prog_.images_per_s,
+              fmt_duration(prog_.eta_s));
+}
+
+void Trainer::Run::end_of_epoch(int64_t done) {
+  if (done % ipe_ != 0) {
+    if (cfg_.checkpoint_every_iters > 0 && done % cfg_.checkpoint_every_iters == 0 && saved_at_ != done)
+      save_last(done);
+    return;
+  }
+  const int epoch_done = static_cast<int>(done / ipe_);
+  const bool val_now = (cfg_.val_every > 0 && epoch_done % cfg_.val_every == 0) || done == total_;
+  if (val_now) run_validation(done);
+  if (saved_at_ != done && ((cfg_.checkpoint_every > 0 && epoch_done % cfg_.checkpoint_every == 0) || done == total_))
+    save_last(done);
+  if (cfg_.snapshot_every > 0 && epoch_done % cfg_.snapshot_every == 0) {
+    if (saved_at_ != done) save_last(done);
+    char name[32];
+    std::snprintf(name, sizeof name, "epoch_%04d.pt", epoch_done);
+    pl::io::copy_file_atomic(last_path_, (out_ / name).string());
+  }
+  if (cfg_.checkpoint_every_iters > 0 && done % cfg_.checkpoint_every_iters == 0 && saved_at_ != done)
+    save_last(done);
+}
+
+TrainResult Trainer::Run::finish() {
+  if (saved_at_ != total_) save_last(total_);
+  result_.phase = TrainPhase::Finished;
+  result_.iterations_done = total_;
+  result_.message = "finished " + std::to_string(total_) + " iterations in " + fmt_duration(seconds_since(t_start_)) +
+                    "; checkpoints in " + cfg_.out_dir;
+  report(TrainPhase::Finished, result_.message);
+  return result_;
+}
+
+TrainResult Trainer::run_impl(const ProgressCallback& on_progress) {
+  Run run(*this, on_progress);
+  if (!run.setup()) return run.result();
+  for (int64_t it = run.start_iteration(); it < run.total(); ++it) {
+    if (!run.check_pause_cancel(it)) return run.result();
+    if (!run.step(it)) return run.result();
+    run.end_of_epoch(it + 1);
+  }
+  return run.finish();
 }
 
 }  // namespace pl::core::train

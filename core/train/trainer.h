@@ -61,6 +61,7 @@ class Trainer {
 
  private:
   struct State;
+  class Run;  // one call of run(): setup, step, end of epoch, finish
   TrainResult run_impl(const ProgressCallback& on_progress);
 
   TrainConfig config_;

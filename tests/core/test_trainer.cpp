@@ -201,13 +201,21 @@ class TestTrainer : public QObject {
     QVERIFY(!torch::equal(train::make_batch(samples, aug, 2, 9, 0).images, train::make_batch(samples, aug, 2, 10, 0).images));
   }
 
-  // Straight run vs. cancel at iteration 4 (mid epoch 2) + resume in a new Trainer: same weights.
+  // Straight run vs. cancel at iteration 4 (mid epoch 2) + resume in a new Trainer: same weights,
+  // on both data paths (host: per-sample producer thread; device: whole batches, here on the CPU).
   // With 2 threads: this also fails if training is not deterministic run to run (it was once,
   // through at::set_num_threads called from a helper thread; see core/data/intraop.h).
+  void resume_is_exact_data() {
+    QTest::addColumn<QString>("data_path");
+    QTest::newRow("host") << "host";
+    QTest::newRow("device") << "device";
+  }
   void resume_is_exact() {
+    QFETCH(QString, data_path);
     QTemporaryDir a, b;
-    const TrainConfig ca = tiny_config(a.path().toStdString());
+    TrainConfig ca = tiny_config(a.path().toStdString());
     TrainConfig cb = tiny_config(b.path().toStdString());
+    ca.data_path = cb.data_path = data_path.toStdString();
     {
       train::Trainer t(ca);
       const auto r = t.run();
