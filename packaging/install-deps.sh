@@ -15,7 +15,7 @@ PKGS=(
   xvfb xauth
   libstb-dev nlohmann-json3-dev
 )
-TEST_PKGS=(python3-torch python3-torchvision python3-numpy)
+TEST_PKGS=(python3-torch python3-torchvision python3-numpy python3-pil)
 
 if [[ "${1:-}" == "--test" ]]; then
   PKGS+=("${TEST_PKGS[@]}")

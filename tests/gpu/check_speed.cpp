@@ -6,6 +6,7 @@
 
 #include <torch/nn/functional/upsampling.h>
 
+#include "model/autocast.h"
 #include "model/fold_bn.h"
 #include "model/inference.h"
 #include "tests/gpu/checks.h"
@@ -72,7 +73,7 @@ ForwardTimes time_forward(pl::model::AnnSegmentor& m, const torch::Tensor& x, co
   ForwardTimes t;
   t.eager = time_calls(
       [&] {
-        Autocast ac(autocast, dev.type(), torch::kBFloat16);
+        pl::model::AutocastScope ac(autocast, dev.is_cuda());
         pl::model::infer_logits(m, x, io);
         sync(dev);
       },
@@ -170,7 +171,7 @@ struct Variant {
 Json stage_times(pl::model::AnnSegmentor& m, const torch::Tensor& x, const Variant& v, const torch::Device& dev,
                  int runs) {
   c10::InferenceMode guard;
-  Autocast ac(v.autocast, dev.type(), torch::kBFloat16);
+  pl::model::AutocastScope ac(v.autocast, dev.is_cuda());
   const auto& w = m->backbone->conv1->weight;
   auto in = x.to(w.scalar_type());
   if (v.channels_last) in = in.contiguous(at::MemoryFormat::ChannelsLast);
@@ -307,7 +308,7 @@ Json check_profile(const CheckContext& ctx) {
           if (cuda && (v.label == "bf16 CL fold" || v.label == "fp16 CL fold")) {
             try {
               const auto fwd = [&] {
-                Autocast ac(v.autocast, dev.type(), torch::kBFloat16);
+                pl::model::AutocastScope ac(v.autocast, dev.is_cuda());
                 pl::model::infer_logits(m, x, io);
                 sync(dev);
               };

@@ -33,17 +33,6 @@ Json check_speed(const CheckContext& ctx, int batch_large);
 // LibTorch 2.x on CUDA, the top kernels from the Kineto profiler. Diagnostic: run with --only profile.
 Json check_profile(const CheckContext& ctx);
 
-struct TrainArgs {
-  std::string data_dir;      // tests/gpu/pack_data.sh output (kvasir/)
-  std::string weights;       // torchvision ResNet state dict (dict-pickled) for the backbone, optional
-  int batch = 8;
-  int max_iters = 400;       // poly schedule length
-  double max_seconds = 150;  // stop earlier when the time is up
-  int log_every = 10;
-};
-// A short run of the paper's recipe: images/s, loss curve (also written as loss_curve.csv), val Dice.
-Json check_train(const CheckContext& ctx, const TrainArgs& args);
-
 // What torchvision ImageNet weights are cached on this machine.
 Json check_weights_cache();
 

@@ -1,32 +1,31 @@
-// gpu_check: what the GPU machine can tell us that this 2-core CPU cannot (tests/gpu/README.md).
-//   parity     the model on CUDA vs the CPU with the same weights, fp32/fp16/bf16
-//   speed      ann-r50 forward at 512x512, batch 1 and 8, fp32/fp16/bf16, eager and CUDA graphs
-//   train      a short run of the paper's recipe on Kvasir-SEG: images/s, loss curve, val Dice
-//   weights    torchvision ImageNet weights found in the torch hub cache
-//   profile    (only with --only profile) where the forward time goes, per variant, stage and kernel
+// gpu_check: what the GPU machine can tell us about the model that this 2-core CPU cannot
+// (tests/gpu/README.md). Training, evaluation and the benchmarks are the product's own
+// (`polyplens train|eval|bench`, run by tests/gpu/run.sh); this tool keeps the model-level checks:
+//   parity         the model on CUDA vs the CPU with the same weights, fp32/fp16/bf16
+//   speed          ann-r50 forward at 512x512, batch 1 and 8, fp32/fp16/bf16, eager and CUDA graphs
+//   weights_cache  torchvision ImageNet weights found in the torch hub cache
+//   profile        (only with --only profile) where the forward time goes, per variant, stage and kernel
 // Without CUDA (or with --cpu-smoke) every section runs on the CPU with a tiny preset and sizes, so
 // the whole tool is exercised here in seconds. Links polyplens_model only (no Qt, OpenCV, spdlog).
 //
-//   gpu_check [--cpu-smoke] [--out DIR] [--data DIR] [--weights FILE] [--train-seconds S]
-//             [--train-iters N] [--batch N] [--size N] [--preset NAME] [--only SECTION[,SECTION]]
+//   gpu_check [--cpu-smoke] [--out DIR] [--size N] [--preset NAME] [--only SECTION[,SECTION]]
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include <ATen/Parallel.h>
 
 #include "model/device.h"
 #include "tests/gpu/checks.h"
-#include "tests/gpu/kvasir_pack.h"
 
 namespace {
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "gpu_check: " << why
-            << "\nusage: gpu_check [--cpu-smoke] [--out DIR] [--data DIR] [--weights FILE] [--train-seconds S]"
-               " [--train-iters N] [--batch N] [--size N] [--preset NAME]"
-               " [--only parity,speed,train,weights_cache,profile]\n";
+            << "\nusage: gpu_check [--cpu-smoke] [--out DIR] [--size N] [--preset NAME]"
+               " [--only parity,speed,weights_cache,profile]\n";
   std::exit(2);
 }
 
@@ -35,9 +34,8 @@ namespace {
 int main(int argc, char** argv) {
   using namespace pl::gpu;
   CheckContext ctx;
-  TrainArgs train;
-  bool size_given = false, batch_given = false;
-  std::string only = "parity,speed,train,weights_cache";
+  bool size_given = false;
+  std::string only = "parity,speed,weights_cache";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -55,11 +53,6 @@ int main(int argc, char** argv) {
     };
     if (a == "--cpu-smoke") ctx.smoke = true;
     else if (a == "--out") ctx.out_dir = value();
-    else if (a == "--data") train.data_dir = value();
-    else if (a == "--weights") train.weights = value();
-    else if (a == "--train-seconds") train.max_seconds = number(value());
-    else if (a == "--train-iters") train.max_iters = int(number(value()));
-    else if (a == "--batch") train.batch = int(number(value())), batch_given = true;
     else if (a == "--size") ctx.size = int(number(value())), size_given = true;
     else if (a == "--preset") ctx.preset = value();
     else if (a == "--only") only = value();
@@ -67,6 +60,16 @@ int main(int argc, char** argv) {
     else usage("unknown argument '" + a + "'");
   }
   if (ctx.size < 32) usage("--size must be >= 32");
+  {
+    std::stringstream names(only);
+    std::string name;
+    while (std::getline(names, name, ',')) {
+      if (name.empty()) continue;
+      if (name == "train") usage("the train section is gone: training is `polyplens train` (tests/gpu/run.sh runs it)");
+      if (name != "parity" && name != "speed" && name != "weights_cache" && name != "profile")
+        usage("unknown section '" + name + "' in --only");
+    }
+  }
 
   const bool cuda = cuda_available() && !ctx.smoke;
   if (cuda) {
@@ -75,7 +78,6 @@ int main(int argc, char** argv) {
     ctx.smoke = true;  // no CUDA: the CPU fallback, tiny and quick
     if (ctx.preset == "ann-r50") ctx.preset = "ann-r18-live";
     if (!size_given) ctx.size = 64;
-    if (!batch_given) train.batch = 2;
   }
   // The smoke run is about the code paths, not speed: one thread keeps it quick on a loaded CI box
   // (two OpenMP threads wait on each other there); the GPU run uses every core for the CPU reference.
@@ -90,8 +92,7 @@ int main(int argc, char** argv) {
       .set("cuda_available", cuda_available())
       .set("device", pl::model::describe_device(ctx.device))
       .set("cpu_threads", at::get_num_threads())
-      .set("smoke", ctx.smoke)
-      .set("image_decoder", have_image_decoder());
+      .set("smoke", ctx.smoke);
 
   std::vector<std::string> failed;
   only = "," + only + ",";
@@ -110,14 +111,13 @@ int main(int argc, char** argv) {
   };
   section("parity", [&] { return check_parity(ctx); });
   section("speed", [&] { return check_speed(ctx, ctx.smoke ? 2 : 8); });
-  section("train", [&] { return check_train(ctx, train); });
   section("weights_cache", [&] { return check_weights_cache(); });
   section("profile", [&] { return check_profile(ctx); });
   report.set("failed_sections", failed);
 
   if (!ctx.out_dir.empty()) {
     write_file(ctx.out_dir + "/gpu_check.json", report.str() + "\n");
-    std::cout << "\nwrote " << ctx.out_dir << "/gpu_check.json" << (ctx.out_dir.empty() ? "" : " and loss_curve.csv") << "\n";
+    std::cout << "\nwrote " << ctx.out_dir << "/gpu_check.json\n";
   }
   std::cout << (failed.empty() ? "gpu_check: all sections ran\n" : "gpu_check: failed sections: " + std::to_string(failed.size()) + "\n");
   return failed.empty() ? 0 : 1;

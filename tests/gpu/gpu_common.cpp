@@ -7,7 +7,6 @@
 #include <iostream>
 #include <sstream>
 
-#include <ATen/autocast_mode.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
@@ -117,53 +116,6 @@ void sync(const torch::Device& d) {
 }
 
 std::string torch_version() { return TORCH_VERSION; }
-
-// LibTorch 2.4 generalised the autocast API over device types and deprecated the per-device calls.
-#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
-#define PL_AUTOCAST_BY_DEVICE 1
-#else
-#define PL_AUTOCAST_BY_DEVICE 0
-#endif
-
-Autocast::Autocast(bool enable, torch::DeviceType device, torch::ScalarType dtype) : enable_(enable), device_(device) {
-  if (!enable_) return;
-#if PL_AUTOCAST_BY_DEVICE
-  prev_ = at::autocast::is_autocast_enabled(device_);
-  prev_dtype_ = at::autocast::get_autocast_dtype(device_);
-  at::autocast::set_autocast_dtype(device_, dtype);
-  at::autocast::set_autocast_enabled(device_, true);
-#else
-  if (device_ == torch::kCUDA) {
-    prev_ = at::autocast::is_enabled();
-    prev_dtype_ = at::autocast::get_autocast_gpu_dtype();
-    at::autocast::set_autocast_gpu_dtype(dtype);
-    at::autocast::set_enabled(true);
-  } else {
-    prev_ = at::autocast::is_cpu_enabled();
-    prev_dtype_ = at::autocast::get_autocast_cpu_dtype();
-    at::autocast::set_autocast_cpu_dtype(dtype);
-    at::autocast::set_cpu_enabled(true);
-  }
-#endif
-  at::autocast::increment_nesting();
-}
-
-Autocast::~Autocast() {
-  if (!enable_) return;
-  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-#if PL_AUTOCAST_BY_DEVICE
-  at::autocast::set_autocast_enabled(device_, prev_);
-  at::autocast::set_autocast_dtype(device_, prev_dtype_);
-#else
-  if (device_ == torch::kCUDA) {
-    at::autocast::set_enabled(prev_);
-    at::autocast::set_autocast_gpu_dtype(prev_dtype_);
-  } else {
-    at::autocast::set_cpu_enabled(prev_);
-    at::autocast::set_autocast_cpu_dtype(prev_dtype_);
-  }
-#endif
-}
 
 pl::model::AnnSegmentor make_test_model(const pl::model::SegmentorOptions& opts, uint64_t seed) {
   torch::manual_seed(seed);

@@ -1,6 +1,6 @@
 #pragma once
-// Shared pieces of gpu_check: a tiny JSON writer (no Qt/JSON library on the GPU machine), timing,
-// device helpers, an autocast scope for LibTorch 1.13 and 2.x, and the seeded test model.
+// Shared pieces of gpu_check: a tiny JSON writer (gpu_check links polyplens_model only), timing,
+// device helpers and the seeded test model. Autocast: model/autocast.h (pl::model::AutocastScope).
 #include <chrono>
 #include <functional>
 #include <map>
@@ -46,21 +46,6 @@ double now_ms();
 bool cuda_available();
 void sync(const torch::Device& d);
 std::string torch_version();
-
-// RAII autocast to `dtype` on a device kind, like Python's torch.autocast.
-class Autocast {
- public:
-  Autocast(bool enable, torch::DeviceType device, torch::ScalarType dtype);
-  ~Autocast();
-  Autocast(const Autocast&) = delete;
-  Autocast& operator=(const Autocast&) = delete;
-
- private:
-  bool enable_;
-  torch::DeviceType device_;
-  bool prev_ = false;
-  torch::ScalarType prev_dtype_ = torch::kBFloat16;
-};
 
 // Seeded model whose every parameter and BN statistic is perturbed away from its initialisation
 // (zero-initialised attention projections, unit BN), so parity covers every path and BN folding

@@ -10,10 +10,18 @@ weights, under torch.inference_mode(), at 512x512, batch 1 and 8:
   bf16 autocast + channels-last replayed as a CUDA graph (torch.cuda.graph).
 Also the machine's physical limit: the dense matrix-multiply peak (8192^3) in bf16 and in fp32 with
 TF32 on and off. Times are CUDA-event medians. Writes JSON to --json and prints a table.
+--train (or --train-only, which skips the inference rows and the matmul peak): the training-step peer
+of `polyplens bench train`, the same code (core/bench/peer_bench.py's train_steps): torchvision
+DeepLabV3-ResNet50 with its aux head, SGD(lr 0.01, momentum 0.9, wd 5e-4), CE(ignore 255) + 0.4 aux CE
+in fp32, bf16 autocast + channels-last, random data on the GPU, at each --train-sizes crop and
+--train-batch, timed in windows of --train-window steps synchronised only at their ends (JSON
+"train_rows": per-step ms and images/s).
 --smoke: the same on the CPU at 64x64 with 2 runs (proves the script where there is no GPU).
 """
 import argparse
+import importlib.util
 import json
+import os
 import statistics
 import sys
 import time
@@ -28,7 +36,61 @@ def parse_args():
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--max-seconds", type=float, default=80.0, help="stop starting new rows after this")
     p.add_argument("--smoke", action="store_true")
+    p.add_argument("--train", action="store_true", help="also time DeepLabV3-ResNet50 training steps")
+    p.add_argument("--train-only", action="store_true", help="only the training steps")
+    p.add_argument("--train-sizes", default="512,320", help="square crops of the training rows")
+    p.add_argument("--train-batch", type=int, default=8)
+    p.add_argument("--train-window", type=int, default=20, help="steps per timed window")
+    p.add_argument("--train-runs", type=int, default=3, help="timed windows (after one warm-up window)")
+    p.add_argument("--train-dtypes", default="bf16", help="fp32 and/or bf16 (autocast)")
+    p.add_argument("--train-max-seconds", type=float, default=60.0, help="stop starting new training rows after this")
     return p.parse_args()
+
+
+def load_peer_bench():
+    """core/bench/peer_bench.py of this checkout: the training step `polyplens bench train` runs."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "core", "bench", "peer_bench.py")
+    spec = importlib.util.spec_from_file_location("peer_bench", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def train_rows(torch, torchvision, dev, args, cuda):
+    """The training-step peer per crop; one row per (size, dtype), errors reported in the row."""
+    rows = []
+    sizes = [int(v) for v in args.train_sizes.split(",")] if cuda else [64]
+    batch = args.train_batch if cuda else 2
+    window, warmup, runs = (args.train_window, 1, args.train_runs) if cuda else (1, 1, 2)
+    print("== Training-step peer (torchvision DeepLabV3-ResNet50, aux head, SGD, CE + 0.4 aux; %s) on %s, batch %d, "
+          "windows of %d steps" % ("bf16 autocast + channels-last" if cuda else "CPU smoke", dev, batch, window),
+          flush=True)
+    try:
+        peer_bench = load_peer_bench()
+    except Exception as e:
+        print("  cannot load core/bench/peer_bench.py: %s" % e, flush=True)
+        return [{"error": "cannot load core/bench/peer_bench.py: %s" % str(e)[:300]}]
+    start = time.perf_counter()
+    for size in sizes:
+        if time.perf_counter() - start > args.train_max_seconds:
+            print("  (training time budget spent: remaining sizes skipped)", flush=True)
+            break
+        try:
+            for r in peer_bench.train_steps(torch, torchvision, dev.type, size, size, batch,
+                                            args.train_dtypes.split(","), warmup, runs, window,
+                                            args.train_max_seconds):
+                r["mode"] = ("bf16 autocast" if r["dtype"] == "bf16" else "fp32") + ("+CL" if cuda else "")
+                rows.append(r)
+                print("  deeplabv3_r50 train %dx%d batch %d  %-18s %8.2f ms/step  %8.1f img/s  (loss %.3f -> %.3f)"
+                      % (size, size, batch, r["mode"], r["median_ms"], r["images_per_s"], r["first_loss"],
+                         r["last_loss"]), flush=True)
+        except Exception as e:  # report and go on with the next size
+            rows.append({"model": "deeplabv3_r50", "height": size, "width": size, "batch": batch,
+                         "error": str(e)[:300]})
+            print("  deeplabv3_r50 train %dx%d batch %d failed: %s" % (size, size, batch, str(e)[:150]), flush=True)
+        if cuda:
+            torch.cuda.empty_cache()
+    return rows
 
 
 def build(name, torch, torchvision):
@@ -114,6 +176,11 @@ def main():
     out = {"available": True, "torch": torch.__version__, "torchvision": torchvision.__version__,
            "device": torch.cuda.get_device_name() if cuda else "cpu (smoke)", "size": size,
            "cudnn": torch.backends.cudnn.version() if cuda else None, "rows": []}
+    if args.train_only:
+        out["train_rows"] = train_rows(torch, torchvision, dev, args, cuda)
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1)
+        return 0
     print("== Peers (Python eager, torch %s, torchvision %s) on %s, %dx%d, CUDA-event median of %d"
           % (torch.__version__, torchvision.__version__, out["device"], size, size, runs), flush=True)
     out["matmul_peak"] = matmul_peak(torch, dev, run, 8192 if cuda else 256)
@@ -166,6 +233,8 @@ def main():
         del model
         if cuda:
             torch.cuda.empty_cache()
+    if args.train:
+        out["train_rows"] = train_rows(torch, torchvision, dev, args, cuda)
     with open(args.json, "w") as f:
         json.dump(out, f, indent=1)
     return 0
