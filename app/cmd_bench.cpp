@@ -65,7 +65,8 @@ int cmd_bench(const Argv& argv) {
          "Benchmarks with their peers side by side, in one run. SUITE is model (forward latency per preset, "
          "dtype and inference option, beside Python eager torchvision models on the same LibTorch and the "
          "machine's matmul floor), pipeline (per-stage latency at 1080p, video delay, mask age under a "
-         "live-rate source), train (images/s per preset and crop beside the forward-only cost) or all; "
+         "live-rate source), train (the Trainer's iteration, data augmentation included, in images/s per preset "
+         "and crop, beside the forward-only cost and a Python torchvision DeepLabV3-ResNet50 training step) or all; "
          "soak (not in all) plays a looping clip through the whole live pipeline for --minutes and checks "
          "memory, latency creep and frame drift. "
          "Run on a quiet machine: other load slows every figure."
@@ -81,12 +82,18 @@ int cmd_bench(const Argv& argv) {
       .option("size", "model input HxW for the model and pipeline suites, crop for train (default: each preset's)")
       .option("presets", "comma-separated presets (model/train: all listed; pipeline: the first)",
               "ann-r50,ann-r18-live")
-      .option("dtypes", "model suite dtypes: fp32, bf16 (cast weights), bf16-autocast (default: all three)")
+      .option("dtypes", "model suite dtypes: fp32, bf16 (cast weights), bf16-autocast (default: all three); the "
+              "train suite takes the fp32 and bf16-autocast among them (default: both)")
       .option("runs", "measured runs per figure (default: 10, quick: 3)")
       .option("warmup", "unmeasured runs before each figure (default: 2, quick: 1)")
       .option("python", "Python with torch + torchvision for the peers", "/usr/bin/python3")
       .flag("no-peers", "skip the Python peers")
-      .option("batch", "train suite batch (default: 2 for ResNet-50/101 presets, 8 otherwise)", "0")
+      .option("batch", "train suite batch (default: 8 on CUDA; on the CPU 2 for ResNet-50/101 presets, 8 otherwise)", "0")
+      .option("data-path", "train: where batches are augmented: device (whole batches, batch_augment.h) or host "
+              "(the BatchLoader thread)", "device")
+      .option("train-window", "train: iterations per timed window (default: 20 on CUDA, 2 on the CPU)", "0")
+      .option("train-data", "train: Kvasir-SEG folder for the training images, or 'synthetic' (default: the "
+              "training default; synthetic images when it is missing)")
       .option("frame", "pipeline frame size WxH", "1920x1080")
       .option("live-seconds", "pipeline live run length (default: 10, quick: 3; 0 skips it)")
       .option("device", "cpu or cuda", "cpu")
@@ -125,6 +132,17 @@ int cmd_bench(const Argv& argv) {
   }
   const std::string device = a.get("device");
   if (device != "cpu" && device != "cuda") throw UsageError("--device must be cpu or cuda, got '" + device + "'");
+  if (suite == "train" || suite == "all") {  // the train suite's own options, checked before any suite runs
+    const std::string data_path = a.get("data-path");
+    if (data_path != "device" && data_path != "host")
+      throw UsageError("--data-path must be device or host, got '" + data_path + "'");
+    if (a.get_int("train-window") < 0) throw UsageError("--train-window must be >= 0");
+    if (suite == "train" && a.has("dtypes")) {
+      bool any = false;
+      for (const auto& d : split_list(a.get("dtypes"))) any = any || d == "fp32" || d == "bf16-autocast";
+      if (!any) throw UsageError("--dtypes: the train suite runs fp32 and/or bf16-autocast");
+    }
+  }
 
   auto env = bench::Environment::capture();
   std::cout << "PolypLens " POLYPLENS_VERSION " bench (" << (quick ? "quick" : "full") << "): " << env.line() << "\n\n";
@@ -179,8 +197,24 @@ int cmd_bench(const Argv& argv) {
     for (const auto& p : presets) o.cases.push_back({p, h, w, a.get_int("batch")});
     o.device = device;
     o.threads = threads;
-    o.timing = bench::TimingOptions{1, quick ? 2 : 3, quick ? 60.0 : 300.0};
+    o.timing = bench::TimingOptions{1, quick ? 2 : 3, quick ? 60.0 : 300.0};  // windows
+    if (a.has("dtypes")) {  // the train suite's among them; none (with `all`): its default
+      std::vector<std::string> dtypes;
+      for (const auto& d : split_list(a.get("dtypes")))
+        if (d == "fp32" || d == "bf16-autocast") dtypes.push_back(d);
+      if (!dtypes.empty()) o.dtypes = dtypes;
+    }
+    o.window = a.get_int("train-window");
+    o.data_path = a.get("data-path");
+    if (a.has("train-data")) o.data_root = a.get("train-data");
+    o.peers = !a.has("no-peers");
+    o.python = a.get("python");
     o.progress = progress;
+    try {
+      o.validate();
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
     const auto r = bench::run_train_bench(o);
     std::cout << bench::to_table(r, o.timing) << "\n";
     suites["train"] = bench::to_json(r);

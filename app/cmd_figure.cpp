@@ -1,17 +1,19 @@
 // polyplens figure: the paper's Figure 12 (image, ground truth, prediction, red/green segmentation) for
 // small, medium and large polyps of a split, each row labelled with its per-image Dice.
+// LibTorch only: part of the headless build too (the figure is drawn without OpenCV, written with
+// stb_image_write).
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <system_error>
 #include <thread>
-
 
 #include "app/commands.h"
 #include "core/data/dataset.h"
-#include "core/export/figure.h"
-#include "core/export/file_writer.h"
+#include "core/data/decode.h"
 #include "core/inference/predictor.h"
-#include "core/pipeline/cv_predict.h"
+#include "core/metrics/figure.h"
+#include "model/atomic_file.h"
 
 namespace pl::app {
 namespace {
@@ -38,10 +40,12 @@ int figure_main(const Argv& argv) {
   if (out.empty()) throw UsageError("--out FIG.png is required");
   const std::string which = args.get("split");
   if (which != "val" && which != "train") throw UsageError("--split must be val or train, got '" + which + "'");
+  // Checked now as well as at the write (which never replaces a file): before minutes of work.
+  if (std::filesystem::exists(out)) throw UsageError("--out: '" + out + "' already exists (not overwritten)");
 
-  pl::core::exporting::FigureOptions fo;
+  pl::core::metrics::FigureOptions fo;
   fo.rows = args.get_int("rows");
-  fo.overlay.alpha = args.get_double("alpha");
+  fo.alpha = args.get_double("alpha");
   char x = 0;
   if (std::sscanf(args.get("cell").c_str(), "%d%c%d", &fo.cell_width, &x, &fo.cell_height) != 3 || x != 'x')
     throw UsageError("--cell expects WxH, got '" + args.get("cell") + "'");
@@ -66,16 +70,26 @@ int figure_main(const Argv& argv) {
   std::printf("checkpoint %s: preset %s on %s; picking %d of %zu %s images by polyp area\n", checkpoint.c_str(),
               info.preset.c_str(), info.device.c_str(), fo.rows, pairs.size(), which.c_str());
 
-  const auto fig = pl::core::exporting::make_figure(
-      pairs, [&](const cv::Mat& bgr) { return pl::core::cv_predict(predictor, bgr).mask; }, fo);
+  const auto predict = [&](const pl::core::data::Image8& rgb) {
+    pl::core::inference::ImageView view;
+    view.data = rgb.pixels.data();
+    view.height = rgb.height;
+    view.width = rgb.width;
+    view.channels = rgb.channels;
+    view.order = pl::core::inference::ImageView::Order::RGB;
+    return predictor.predict(view).mask;
+  };
+  const auto fig = pl::core::metrics::make_figure(pairs, predict, fo);
+  const auto png = pl::core::data::encode_png(fig.image.pixels.data(), fig.image.height, fig.image.width, 3);
   const auto parent = std::filesystem::path(out).parent_path();
-  if (!parent.empty()) pl::core::exporting::ensure_writable_dir(parent.string());
-  pl::core::exporting::write_png_atomic(out, fig.image);
+  std::error_code ec;  // a folder that cannot be made shows up as the write's error, which names the path
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  pl::io::write_file_atomic(out, png.data(), png.size(), /*replace=*/false);
 
   for (const auto& r : fig.rows)
     std::printf("  %-6s %s  polyp %5.1f%% of the image, predicted %5.1f%%, Dice %.4f\n", r.size_class.c_str(),
                 r.name.c_str(), r.gt_area_percent, r.pred_area_percent, r.dice);
-  std::printf("wrote %s (%dx%d)\n", out.c_str(), fig.image.cols, fig.image.rows);
+  std::printf("wrote %s (%dx%d)\n", out.c_str(), fig.image.width, fig.image.height);
   return 0;
 }
 

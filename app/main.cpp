@@ -26,7 +26,7 @@ const Command kCommands[] = {
     {"eval", pl::app::cmd_eval, "evaluate a checkpoint: dataset-level (mmseg) and per-image metrics"},
     {"annotate", PL_GUI_ONLY(pl::app::cmd_annotate), "render a video, stream or image folder with the mask overlay"},
     {"bench", pl::app::cmd_bench, "benchmarks (model, pipeline, train) beside their peers"},
-    {"figure", PL_GUI_ONLY(pl::app::cmd_figure), "the paper's Figure 12: image, truth, prediction, overlay"},
+    {"figure", pl::app::cmd_figure, "the paper's Figure 12: image, truth, prediction, overlay"},
     {"make-sample", PL_GUI_ONLY(pl::app::cmd_make_sample), "build the sample clip and its masks from Kvasir-SEG val"},
 };
 
@@ -34,7 +34,7 @@ constexpr const char* kBuild = POLYPLENS_HAVE_GUI ? "" : " (headless build)";
 
 int not_in_this_build(const std::string& what) {
   std::cerr << "polyplens: " << what
-            << " is not part of this build (headless: info, train, eval, bench model|train); use the desktop build\n";
+            << " is not part of this build (headless: info, train, eval, figure, bench model|train); use the desktop build\n";
   return 2;
 }
 

@@ -39,3 +39,9 @@ add_test(NAME headless.eval_matches_desktop_build COMMAND ${CMAKE_COMMAND} -DEXE
          -P ${CMAKE_CURRENT_SOURCE_DIR}/app/compare_eval.cmake)
 set_tests_properties(headless.eval_matches_desktop_build PROPERTIES LABELS headless TIMEOUT 600 ENVIRONMENT "${_env}"
                      SKIP_REGULAR_EXPRESSION "no desktop build given")
+
+# The paper's Figure 12 without OpenCV: a PNG from the bundled model, never overwritten.
+add_test(NAME headless.figure COMMAND ${CMAKE_COMMAND} -DEXE=$<TARGET_FILE:polyplens> -DDATA=${_kvasir}
+         -DCHECKPOINT=${PROJECT_SOURCE_DIR}/resources/models/default.pt -DOUT=${CMAKE_CURRENT_BINARY_DIR}/figure12.png
+         -P ${CMAKE_CURRENT_SOURCE_DIR}/app/figure.cmake)
+set_tests_properties(headless.figure PROPERTIES LABELS headless TIMEOUT 300 ENVIRONMENT "${_env}")

@@ -11,23 +11,28 @@
 //   | Dice 0.87 |        |              |            |           |
 //   +-----------+--------+--------------+------------+-----------+
 //
-// Masks are drawn white on black; the segmented panel is core/overlay's Fill mode (the paper's look).
-// Every panel is the image resized to cell_width x cell_height.
+// Every panel is cell_width x cell_height: the image resized with antialiased bilinear filtering, the
+// masks (white on black) with nearest neighbour. The segmented panel blends the resized image with the
+// resized prediction exactly as core/overlay's Fill mode does (same colours, same fixed-point rounding),
+// so the figure looks like the live overlay. Text is black on white (stb_easy_font's glyphs).
 //
-// Threading model: free functions, no shared state. `predict` is called on the caller's thread.
+// LibTorch only (no OpenCV, no Qt): `polyplens figure` runs in the headless build too; write the image
+// with data::encode_png. Threading model: free functions, no shared state; `predict` is called on the
+// caller's thread.
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include <opencv2/core.hpp>
-
 #include "core/data/dataset.h"
-#include "core/overlay/overlay.h"
+#include "core/data/decode.h"
 
-namespace pl::core::exporting {
+namespace pl::core::metrics {
 
-// BGR image -> CV_8U 0/1 mask of the image's size (e.g. a Predictor's predict(img).mask).
-using PredictFn = std::function<cv::Mat(const cv::Mat& bgr)>;
+// An RGB image (3 channels, rows packed) -> its 0/1 mask, height x width, row-major (non-zero =
+// polyp), e.g. Predictor::predict(ImageView{..., Order::RGB}).mask.
+using PredictFn = std::function<std::vector<uint8_t>(const pl::core::data::Image8& rgb)>;
 
 struct FigureOptions {
   int rows = 3;                  // images, picked evenly across the ground-truth area ranking
@@ -35,18 +40,33 @@ struct FigureOptions {
   int label_width = 170;         // the row-label column
   int header_height = 40;
   int gap = 6;                   // white space between panels
-  OverlayOptions overlay;        // Fill, alpha 0.5, red/green by default
+  // The segmented column, as core/overlay's Fill mode: out = img * (1 - alpha) + colour * alpha.
+  double alpha = 0.5;
+  std::array<uint8_t, 3> polyp_rgb{255, 0, 0};       // red
+  std::array<uint8_t, 3> background_rgb{0, 255, 0};  // green
 
   void validate() const;  // throws std::invalid_argument naming the bad field and value
 };
 
+// A pixel rectangle: columns [x, x + width), rows [y, y + height).
+struct Rect {
+  int x = 0, y = 0, width = 0, height = 0;
+  int right() const { return x + width; }
+  int bottom() const { return y + height; }
+  bool empty() const { return width <= 0 || height <= 0; }
+  bool operator==(const Rect& o) const { return x == o.x && y == o.y && width == o.width && height == o.height; }
+  bool operator!=(const Rect& o) const { return !(*this == o); }
+};
+// The overlap of two rectangles (empty, 0x0, when they do not overlap).
+Rect intersection(const Rect& a, const Rect& b);
+
 // Where the panels are, for drawing and for tests: panel(r, c) is row r, column c (0..3).
 struct FigureLayout {
-  cv::Size size;
+  int width = 0, height = 0;               // the whole figure
   std::vector<std::string> column_titles;  // "Image", "Ground truth", "Prediction", "Segmented"
-  cv::Rect header(int column) const;
-  cv::Rect label(int row) const;
-  cv::Rect panel(int row, int column) const;
+  Rect header(int column) const;
+  Rect label(int row) const;
+  Rect panel(int row, int column) const;
   int rows = 0;
   FigureOptions options;
 };
@@ -61,7 +81,7 @@ struct FigureRow {
 };
 
 struct Figure {
-  cv::Mat image;  // CV_8UC3
+  pl::core::data::Image8 image;  // RGB, layout.height x layout.width x 3
   std::vector<FigureRow> rows;
   FigureLayout layout;
 };
@@ -71,9 +91,10 @@ struct Figure {
 std::vector<size_t> pick_by_area(const std::vector<double>& areas, int rows);
 
 // Builds the figure from the image/mask pairs of a split (decodes every mask once to rank them, then
-// predicts the picked images only). Throws std::invalid_argument for no pairs or bad options and
-// DatasetError for unreadable files.
+// predicts the picked images only). Throws std::invalid_argument for no pairs, no predict function or
+// bad options, std::runtime_error for a prediction of the wrong size and DatasetError for unreadable
+// files.
 Figure make_figure(const std::vector<pl::core::data::SamplePair>& pairs, const PredictFn& predict,
                    const FigureOptions& options);
 
-}  // namespace pl::core::exporting
+}  // namespace pl::core::metrics
