@@ -89,8 +89,8 @@ int cmd_bench(const Argv& argv) {
       .option("python", "Python with torch + torchvision for the peers", "/usr/bin/python3")
       .flag("no-peers", "skip the Python peers")
       .option("batch", "train suite batch (default: 8 on CUDA; on the CPU 2 for ResNet-50/101 presets, 8 otherwise)", "0")
-      .option("data-path", "train: where batches are augmented: device (whole batches, batch_augment.h) or host "
-              "(the BatchLoader thread)", "device")
+      .option("data-path", "train: where batches are augmented: auto (device on CUDA, host on the CPU, as the "
+              "Trainer), device (whole batches, batch_augment.h) or host (the BatchLoader thread)", "auto")
       .option("train-window", "train: iterations per timed window (default: 20 on CUDA, 2 on the CPU)", "0")
       .option("train-data", "train: Kvasir-SEG folder for the training images, or 'synthetic' (default: the "
               "training default; synthetic images when it is missing)")
@@ -134,8 +134,8 @@ int cmd_bench(const Argv& argv) {
   if (device != "cpu" && device != "cuda") throw UsageError("--device must be cpu or cuda, got '" + device + "'");
   if (suite == "train" || suite == "all") {  // the train suite's own options, checked before any suite runs
     const std::string data_path = a.get("data-path");
-    if (data_path != "device" && data_path != "host")
-      throw UsageError("--data-path must be device or host, got '" + data_path + "'");
+    if (data_path != "auto" && data_path != "device" && data_path != "host")
+      throw UsageError("--data-path must be auto, device or host, got '" + data_path + "'");
     if (a.get_int("train-window") < 0) throw UsageError("--train-window must be >= 0");
     if (suite == "train" && a.has("dtypes")) {
       bool any = false;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <type_traits>
 
 #include "app/commands.h"
 #include "core/data/dataset.h"
@@ -64,42 +65,29 @@ int train_main(const Argv& argv) {
             "recipe (SGD 0.01, momentum 0.9, wd 5e-4, batch 10, 500 epochs, poly 0.9, CE + 0.4 aux CE).\n"
             "The run directory gets config.json, split.json, last.pt, best.pt and metrics.jsonl.\n"
             "Ctrl-C stops cleanly with a resumable last.pt; continue with --resume --out RUN_DIR.");
-  args.option("data", "data folder with images/ and masks/", pl::core::data::default_data_root())
-      .option("split", "official (train.txt/val.txt) or random90 (seeded 90/10)", d.split)
-      .option("preset", "model preset: " + join_presets(), d.preset)
-      .option("crop", "training crop HxW (default: 512x1024 for ann-r50/ann-r101, else the preset's input size)")
+  // Every TrainConfig setting with a flag comes from its one field list (train_config.h); the rest
+  // are combined flags (--crop HxW, --scale, --ratio MIN,MAX, --no-photometric) and the run itself.
+  visit_fields(d, [&](const pl::core::train::ConfigField& f, const auto& v) {
+    if (!*f.flag) return;
+    using T = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      args.flag(f.flag, f.help);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      const std::string def = std::string(f.key) == "data_root" ? pl::core::data::default_data_root() : v;
+      const std::string help = std::string(f.key) == "preset" ? "model preset: " + join_presets() : f.help;
+      args.option(f.flag, help, def);
+    } else {
+      std::ostringstream def;
+      def << v;
+      args.option(f.flag, f.help, def.str());
+    }
+  });
+  args.option("crop", "training crop HxW (default: 512x1024 for ann-r50/ann-r101, else the preset's input size)")
       .option("scale", "RandomResize base scale LONGxSHORT (default: twice the crop)")
       .option("ratio", "RandomResize ratio range MIN,MAX", "0.5,2.0")
-      .option("cat-max-ratio", "RandomCrop: max share of one class in a crop (1 = off)", "0.75")
       .flag("no-photometric", "disable the photometric distortion")
-      .option("epochs", "epochs", std::to_string(d.epochs))
-      .option("batch", "images per iteration", std::to_string(d.batch))
-      .option("lr", "initial learning rate", "0.01")
-      .option("min-lr", "poly schedule floor", "0.0001")
-      .option("poly-power", "poly schedule power", "0.9")
-      .option("momentum", "SGD momentum", "0.9")
-      .option("weight-decay", "SGD weight decay", "0.0005")
-      .option("aux-weight", "weight of the auxiliary FCN head's loss", "0.4")
-      .option("dice-weight", "soft Dice term added to CE (0 = the paper; helps from-scratch CPU training)", "0")
       .option("out", "run directory (required)")
-      .flag("resume", "continue from RUN_DIR/last.pt with RUN_DIR/config.json (flags given here override it)")
-      .option("backbone-weights", "torchvision ResNet weights (.pth) for the backbone")
-      .option("device", "auto, cpu or cuda", d.device)
-      .option("threads", "CPU threads (0 = all hardware threads)", "0")
-      .option("amp", "bf16 autocast: auto (on CUDA and CPUs with native bf16), off (fp32) or bf16", d.amp)
-      .option("max-images", "use at most N images in total (0 = all)", "0")
-      .option("val-every", "validate every N epochs (0 = only at the end)", std::to_string(d.val_every))
-      .option("checkpoint-every", "update last.pt every N epochs", std::to_string(d.checkpoint_every))
-      .option("checkpoint-every-iters", "also update last.pt every N iterations (0 = off)", "0")
-      .option("snapshot-every", "keep epoch_NNNN.pt every N epochs (0 = none)", "0")
-      .option("log-every", "print and log a line every N iterations", std::to_string(d.log_every))
-      .option("cache-long-side", "shrink images on load to this long side (-1 = 2x crop, 0 = keep)", "-1")
-      .option("seed", "random seed (split, sample order, augmentation, init)", "0")
-      .option("data-path", "where batches are augmented: auto (device on CUDA), host (per sample, producer "
-                           "thread) or device (whole batches on the training device)", d.data_path)
-      .option("prefetch", "batches prepared ahead on the host data path", std::to_string(d.prefetch))
-      .option("loader-threads", "image decoding threads", std::to_string(d.loader_threads))
-      .flag("strict", "treat data problems as errors");
+      .flag("resume", "continue from RUN_DIR/last.pt with RUN_DIR/config.json (flags given here override it)");
   if (!args.parse(argv)) return 0;
   if (!args.has("out")) throw UsageError("--out RUN_DIR is required");
 
@@ -113,50 +101,37 @@ int train_main(const Argv& argv) {
     ss << in.rdbuf();
     c = TrainConfig::from_json(ss.str());
   }
-  // Resuming with a saved config: only the flags given here change it.
-  auto use = [&](const char* name) { return !from_saved || args.has(name); };
-  if (use("data")) c.data_root = args.get("data");
-  if (use("split")) c.split = args.get("split");
-  if (use("preset")) c.preset = args.get("preset");
+  // Resuming with a saved config: only the flags given here change it; a new run starts from the
+  // defaults (and the default data folder).
+  if (!from_saved) c.data_root = pl::core::data::default_data_root();
+  visit_fields(c, [&](const pl::core::train::ConfigField& f, auto& v) {
+    if (!*f.flag || !args.has(f.flag)) return;
+    using T = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, bool>) {
+      v = true;
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      v = args.get(f.flag);
+    } else if constexpr (std::is_same_v<T, int>) {
+      v = args.get_int(f.flag);
+    } else if constexpr (std::is_same_v<T, double>) {
+      v = args.get_double(f.flag);
+    } else {
+      static_assert(std::is_same_v<T, uint64_t>);
+      const std::string s = args.get(f.flag);
+      try {
+        size_t pos = 0;
+        if (s.empty() || s[0] == '-') throw std::invalid_argument(s);
+        v = std::stoull(s, &pos);
+        if (pos != s.size()) throw std::invalid_argument(s);
+      } catch (const std::exception&) {
+        throw UsageError("option '--" + std::string(f.flag) + "' expects a non-negative integer, got '" + s + "'");
+      }
+    }
+  });
   if (args.has("crop")) std::tie(c.crop_h, c.crop_w) = parse_hxw("crop", args.get("crop"));
   if (args.has("scale")) std::tie(c.scale_long, c.scale_short) = parse_hxw("scale", args.get("scale"));
-  if (use("ratio")) std::tie(c.ratio_min, c.ratio_max) = parse_range("ratio", args.get("ratio"));
-  if (use("cat-max-ratio")) c.cat_max_ratio = args.get_double("cat-max-ratio");
+  if (!from_saved || args.has("ratio")) std::tie(c.ratio_min, c.ratio_max) = parse_range("ratio", args.get("ratio"));
   if (args.has("no-photometric")) c.photometric = false;
-  if (use("epochs")) c.epochs = args.get_int("epochs");
-  if (use("batch")) c.batch = args.get_int("batch");
-  if (use("lr")) c.lr = args.get_double("lr");
-  if (use("min-lr")) c.min_lr = args.get_double("min-lr");
-  if (use("poly-power")) c.poly_power = args.get_double("poly-power");
-  if (use("momentum")) c.momentum = args.get_double("momentum");
-  if (use("weight-decay")) c.weight_decay = args.get_double("weight-decay");
-  if (use("aux-weight")) c.aux_weight = args.get_double("aux-weight");
-  if (use("dice-weight")) c.dice_weight = args.get_double("dice-weight");
-  if (use("backbone-weights")) c.backbone_weights = args.get("backbone-weights");
-  if (use("device")) c.device = args.get("device");
-  if (use("threads")) c.threads = args.get_int("threads");
-  if (use("amp")) c.amp = args.get("amp");
-  if (use("max-images")) c.max_images = args.get_int("max-images");
-  if (use("val-every")) c.val_every = args.get_int("val-every");
-  if (use("checkpoint-every")) c.checkpoint_every = args.get_int("checkpoint-every");
-  if (use("checkpoint-every-iters")) c.checkpoint_every_iters = args.get_int("checkpoint-every-iters");
-  if (use("snapshot-every")) c.snapshot_every = args.get_int("snapshot-every");
-  if (use("log-every")) c.log_every = args.get_int("log-every");
-  if (use("cache-long-side")) c.cache_long_side = args.get_int("cache-long-side");
-  if (use("data-path")) c.data_path = args.get("data-path");
-  if (use("prefetch")) c.prefetch = args.get_int("prefetch");
-  if (use("loader-threads")) c.loader_threads = args.get_int("loader-threads");
-  if (use("seed")) {
-    const std::string s = args.get("seed");
-    try {
-      size_t pos = 0;
-      c.seed = std::stoull(s, &pos);
-      if (pos != s.size()) throw std::invalid_argument(s);
-    } catch (const std::exception&) {
-      throw UsageError("option '--seed' expects a non-negative integer, got '" + s + "'");
-    }
-  }
-  if (args.has("strict")) c.strict = true;
   c.out_dir = out;
   c.resume = args.has("resume");
   if (c.resume && !std::filesystem::exists(std::filesystem::path(out) / "last.pt"))

@@ -240,6 +240,10 @@ void PeerOptions::validate() const {
   timing.validate();
   if (dtypes.empty() || models.empty()) throw std::invalid_argument("PeerOptions: dtypes and models must not be empty");
   if (!(timeout_seconds > 0)) throw std::invalid_argument("PeerOptions.timeout_seconds must be > 0");
+  if (batch < 1) throw std::invalid_argument("PeerOptions.batch = " + std::to_string(batch) + ": must be >= 1");
+  if (window < 1) throw std::invalid_argument("PeerOptions.window = " + std::to_string(window) + ": must be >= 1");
+  if (device != "cpu" && device != "cuda")
+    throw std::invalid_argument("PeerOptions.device = '" + device + "': valid: cpu, cuda");
 }
 
 const PeerResult* PeerReport::find(const std::string& model, const std::string& dtype) const {
@@ -274,7 +278,7 @@ PeerReport parse_peer_json(const std::string& json) {
   r.threads = integer(o, "threads");
   if (const auto it = o.find("results"); it != o.end() && it->is_array())
     for (const auto& e : *it) {
-      PeerResult p{str(e, "model"), str(e, "dtype"), str(e, "mode"), stats_from(e)};
+      PeerResult p{str(e, "model"), str(e, "dtype"), str(e, "mode"), stats_from(e), std::max(1, integer(e, "batch"))};
       if (p.model.empty() || p.stats.runs < 1 || !(p.stats.median_ms > 0))
         throw std::runtime_error("peer script result without model name or timings: " + pl::json::dump(e, false));
       r.results.push_back(std::move(p));
@@ -291,7 +295,7 @@ PeerReport run_python_peers(const PeerOptions& options) {
   if (!fs::is_regular_file(script, ec)) return unavailable("no peer script at " + script);
   if (!fs::is_regular_file(options.python, ec)) return unavailable("no Python at " + options.python);
 
-  const std::vector<std::string> args{
+  std::vector<std::string> args{
       options.python,
       script,
       "--threads", std::to_string(options.threads),
@@ -302,6 +306,9 @@ PeerReport run_python_peers(const PeerOptions& options) {
       "--max-seconds", number_arg(options.timing.max_seconds),
       "--dtypes", join(options.dtypes),
       "--models", join(options.models)};
+  if (options.train)
+    args.insert(args.end(), {"--train", "--batch", std::to_string(options.batch), "--window",
+                             std::to_string(options.window), "--device", options.device});
   // The same OpenMP thread count as ours, whatever the parent's environment says.
   const auto child = run_child(args, child_environment(options.threads), options.timeout_seconds);
   if (!child.start_error.empty()) return unavailable("cannot start " + options.python + ": " + child.start_error);

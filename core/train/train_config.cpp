@@ -13,59 +13,15 @@
 namespace pl::core::train {
 namespace {
 
-// One list of fields for to_json and from_json.
-template <typename C, typename V>
-void visit_fields(C& c, V&& v) {
-  v("data_root", c.data_root);
-  v("split", c.split);
-  v("max_images", c.max_images);
-  v("strict", c.strict);
-  v("cache_long_side", c.cache_long_side);
-  v("preset", c.preset);
-  v("backbone_weights", c.backbone_weights);
-  v("crop_h", c.crop_h);
-  v("crop_w", c.crop_w);
-  v("scale_long", c.scale_long);
-  v("scale_short", c.scale_short);
-  v("ratio_min", c.ratio_min);
-  v("ratio_max", c.ratio_max);
-  v("cat_max_ratio", c.cat_max_ratio);
-  v("flip_prob", c.flip_prob);
-  v("photometric", c.photometric);
-  v("epochs", c.epochs);
-  v("batch", c.batch);
-  v("lr", c.lr);
-  v("momentum", c.momentum);
-  v("weight_decay", c.weight_decay);
-  v("poly_power", c.poly_power);
-  v("min_lr", c.min_lr);
-  v("aux_weight", c.aux_weight);
-  v("dice_weight", c.dice_weight);
-  v("val_every", c.val_every);
-  v("checkpoint_every", c.checkpoint_every);
-  v("checkpoint_every_iters", c.checkpoint_every_iters);
-  v("snapshot_every", c.snapshot_every);
-  v("log_every", c.log_every);
-  v("out_dir", c.out_dir);
-  v("resume", c.resume);
-  v("device", c.device);
-  v("threads", c.threads);
-  v("amp", c.amp);
-  v("seed", c.seed);
-  v("loader_threads", c.loader_threads);
-  v("prefetch", c.prefetch);
-  v("data_path", c.data_path);
-}
-
 using pl::json::Json;
 
 struct Writer {
   Json& o;
-  void operator()(const char* k, const std::string& v) { o[k] = v; }
-  void operator()(const char* k, int v) { o[k] = v; }
-  void operator()(const char* k, double v) { o[k] = v; }
-  void operator()(const char* k, bool v) { o[k] = v; }
-  void operator()(const char* k, uint64_t v) { o[k] = std::to_string(v); }  // 64 bits do not fit a JSON double
+  void operator()(const ConfigField& f, const std::string& v) { o[f.key] = v; }
+  void operator()(const ConfigField& f, int v) { o[f.key] = v; }
+  void operator()(const ConfigField& f, double v) { o[f.key] = v; }
+  void operator()(const ConfigField& f, bool v) { o[f.key] = v; }
+  void operator()(const ConfigField& f, uint64_t v) { o[f.key] = std::to_string(v); }  // 64 bits do not fit a JSON double
 };
 
 struct Reader {
@@ -77,13 +33,15 @@ struct Reader {
     const auto it = o.find(k);
     return it == o.end() ? nullptr : &*it;
   }
-  void operator()(const char* k, std::string& v) const {
+  void operator()(const ConfigField& f, std::string& v) const {
+    const char* k = f.key;
     const Json* j = find(k);
     if (!j) return;
     if (!j->is_string()) bad(k, "a string");
     v = j->get<std::string>();
   }
-  void operator()(const char* k, int& v) const {
+  void operator()(const ConfigField& f, int& v) const {
+    const char* k = f.key;
     const Json* j = find(k);
     if (!j) return;
     if (!j->is_number() || j->get<double>() != std::floor(j->get<double>()) ||
@@ -91,19 +49,22 @@ struct Reader {
       bad(k, "an integer");
     v = static_cast<int>(j->get<double>());
   }
-  void operator()(const char* k, double& v) const {
+  void operator()(const ConfigField& f, double& v) const {
+    const char* k = f.key;
     const Json* j = find(k);
     if (!j) return;
     if (!j->is_number()) bad(k, "a number");
     v = j->get<double>();
   }
-  void operator()(const char* k, bool& v) const {
+  void operator()(const ConfigField& f, bool& v) const {
+    const char* k = f.key;
     const Json* j = find(k);
     if (!j) return;
     if (!j->is_boolean()) bad(k, "true or false");
     v = j->get<bool>();
   }
-  void operator()(const char* k, uint64_t& v) const {
+  void operator()(const ConfigField& f, uint64_t& v) const {
+    const char* k = f.key;
     const Json* j = find(k);
     if (!j) return;
     if (j->is_number_unsigned()) {

@@ -84,4 +84,65 @@ struct TrainConfig {
   static TrainConfig from_json(const std::string& json);
 };
 
+// One setting of TrainConfig: its key in config.json (and in checkpoints, which embed config.json),
+// its `polyplens train` flag without "--" ("" when the CLI sets it another way: --crop HxW, --ratio
+// MIN,MAX, --scale, --no-photometric, --out, --resume) and what it means.
+struct ConfigField {
+  const char* key;
+  const char* flag;
+  const char* help;
+};
+
+// The one list of TrainConfig's settings. to_json/from_json and the CLI's flags are made from it:
+// v(const ConfigField&, T& value) with T one of std::string, int, double, bool, uint64_t.
+template <typename C, typename V>
+void visit_fields(C& c, V&& v) {
+  v(ConfigField{"data_root", "data", "data folder with images/ and masks/"}, c.data_root);
+  v(ConfigField{"split", "split", "official (train.txt/val.txt) or random90 (seeded 90/10)"}, c.split);
+  v(ConfigField{"max_images", "max-images", "use at most N images in total (0 = all)"}, c.max_images);
+  v(ConfigField{"strict", "strict", "treat data problems as errors"}, c.strict);
+  v(ConfigField{"cache_long_side", "cache-long-side", "shrink images on load to this long side (-1 = 2x crop, 0 = keep)"},
+    c.cache_long_side);
+  v(ConfigField{"preset", "preset", "model preset (polyplens info --list)"}, c.preset);
+  v(ConfigField{"backbone_weights", "backbone-weights", "torchvision ResNet weights (.pth) for the backbone"},
+    c.backbone_weights);
+  v(ConfigField{"crop_h", "", "training crop height"}, c.crop_h);
+  v(ConfigField{"crop_w", "", "training crop width"}, c.crop_w);
+  v(ConfigField{"scale_long", "", "RandomResize base scale, long side"}, c.scale_long);
+  v(ConfigField{"scale_short", "", "RandomResize base scale, short side"}, c.scale_short);
+  v(ConfigField{"ratio_min", "", "RandomResize ratio, lowest"}, c.ratio_min);
+  v(ConfigField{"ratio_max", "", "RandomResize ratio, highest"}, c.ratio_max);
+  v(ConfigField{"cat_max_ratio", "cat-max-ratio", "RandomCrop: max share of one class in a crop (1 = off)"},
+    c.cat_max_ratio);
+  v(ConfigField{"flip_prob", "flip-prob", "probability of a horizontal flip"}, c.flip_prob);
+  v(ConfigField{"photometric", "", "photometric distortion on"}, c.photometric);
+  v(ConfigField{"epochs", "epochs", "epochs"}, c.epochs);
+  v(ConfigField{"batch", "batch", "images per iteration"}, c.batch);
+  v(ConfigField{"lr", "lr", "initial learning rate"}, c.lr);
+  v(ConfigField{"momentum", "momentum", "SGD momentum"}, c.momentum);
+  v(ConfigField{"weight_decay", "weight-decay", "SGD weight decay"}, c.weight_decay);
+  v(ConfigField{"poly_power", "poly-power", "poly schedule power"}, c.poly_power);
+  v(ConfigField{"min_lr", "min-lr", "poly schedule floor"}, c.min_lr);
+  v(ConfigField{"aux_weight", "aux-weight", "weight of the auxiliary FCN head's loss"}, c.aux_weight);
+  v(ConfigField{"dice_weight", "dice-weight", "soft Dice term added to CE (0 = the paper)"}, c.dice_weight);
+  v(ConfigField{"val_every", "val-every", "validate every N epochs (0 = only at the end)"}, c.val_every);
+  v(ConfigField{"checkpoint_every", "checkpoint-every", "update last.pt every N epochs"}, c.checkpoint_every);
+  v(ConfigField{"checkpoint_every_iters", "checkpoint-every-iters", "also update last.pt every N iterations (0 = off)"},
+    c.checkpoint_every_iters);
+  v(ConfigField{"snapshot_every", "snapshot-every", "keep epoch_NNNN.pt every N epochs (0 = none)"}, c.snapshot_every);
+  v(ConfigField{"log_every", "log-every", "print and log a line every N iterations"}, c.log_every);
+  v(ConfigField{"out_dir", "", "run directory"}, c.out_dir);
+  v(ConfigField{"resume", "", "continue from out_dir/last.pt"}, c.resume);
+  v(ConfigField{"device", "device", "auto, cpu, cuda or cuda:N"}, c.device);
+  v(ConfigField{"threads", "threads", "CPU threads (0 = all hardware threads)"}, c.threads);
+  v(ConfigField{"amp", "amp", "bf16 autocast: auto (on CUDA and CPUs with native bf16), off (fp32) or bf16"}, c.amp);
+  v(ConfigField{"seed", "seed", "random seed (split, sample order, augmentation, init)"}, c.seed);
+  v(ConfigField{"loader_threads", "loader-threads", "image decoding threads"}, c.loader_threads);
+  v(ConfigField{"prefetch", "prefetch", "batches prepared ahead on the host data path"}, c.prefetch);
+  v(ConfigField{"data_path", "data-path",
+                "where batches are augmented: auto (device on CUDA), host (per sample, producer thread) or device "
+                "(whole batches on the training device)"},
+    c.data_path);
+}
+
 }  // namespace pl::core::train

@@ -1,6 +1,7 @@
 // The benchmark machinery: statistics, the MAC counter against model/stats.h, the matmul peak, the
 // Python peer protocol, and each suite run quickly at tiny sizes with its JSON checked for structure
 // and positive figures.
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -209,12 +210,32 @@ class TestBench : public QObject {
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, run_model_bench(o));
   }
 
+  // The Trainer's iteration (TrainStep on batches from the data path) at a tiny crop: host path on
+  // synthetic samples without the peer; device path on real Kvasir-SEG when the checkout has it
+  // (else synthetic, saying why), with the Python training-step peer.
+  void trainSuiteQuick_data() {
+    QTest::addColumn<QString>("data_path");
+    QTest::addColumn<bool>("real_data");
+    QTest::newRow("host, synthetic") << "host" << false;
+    QTest::newRow("device, kvasir-seg if present, peer") << "device" << true;
+  }
+
   void trainSuiteQuick() {
+    QFETCH(QString, data_path);
+    QFETCH(bool, real_data);
+    const std::string kvasir = std::string(POLYPLENS_SOURCE_DIR) + "/../shared/data/kvasir-seg";
+    const bool have_kvasir = real_data && QFileInfo(QString::fromStdString(kvasir + "/images")).isDir();
     TrainBenchOptions o;
     o.cases = {{"ann-r18-live", 64, 64, 2}};
     o.dtypes = {"fp32"};
     o.threads = 1;
     o.timing = tiny_timing();
+    o.window = 2;
+    o.data_path = data_path.toStdString();
+    o.data_root = real_data ? kvasir : "synthetic";
+    o.max_images = 8;
+    o.peers = real_data;
+    o.python = POLYPLENS_TEST_PYTHON;
     const auto r = run_train_bench(o);
     const auto j = to_json(r);
     QCOMPARE(text(j, "suite"), std::string("train"));
@@ -223,16 +244,60 @@ class TestBench : public QObject {
     const auto& e = results.at(0);
     QVERIFY2(!e.contains("skipped"), text(e, "skipped").c_str());
     QCOMPARE(e.at("batch").get<int>(), 2);
+    QCOMPARE(text(e, "data_path"), data_path.toStdString());
+    if (have_kvasir) {
+      QCOMPARE(text(e, "data"), std::string("kvasir-seg (8 images)"));
+    } else {
+      QCOMPARE(text(e, "data"), std::string("synthetic"));
+      QCOMPARE(e.contains("data_note"), real_data);  // says why the folder was not used
+    }
+    QCOMPARE(e.at("window_iterations").get<int>(), 2);
+    check_stats(e.at("window"));
     check_stats(e.at("step"));
     check_stats(e.at("forward"));
+    QCOMPARE(e.at("step").at("runs").get<int>(), 2);  // measured windows
     QVERIFY(positive(e, "images_per_s"));
-    QVERIFY(positive(e, "first_loss"));
-    // A training step costs more than a forward pass of the same batch. Compared in CPU time (one
+    // images/s = batch x iterations per window / window time.
+    const double expected = 2.0 * 2 * 1000.0 / num(e.at("window"), "median_ms");
+    QVERIFY2(std::abs(num(e, "images_per_s") - expected) < 1e-6 * expected,
+             qPrintable(QString("%1 vs %2").arg(num(e, "images_per_s")).arg(expected)));
+    // Real losses of a 2-class problem: finite, positive, the total = decode + 0.4 aux.
+    for (const char* k : {"first_loss", "last_loss", "last_decode_loss", "last_aux_loss"}) QVERIFY2(positive(e, k), k);
+    QVERIFY(std::abs(num(e, "last_loss") - (num(e, "last_decode_loss") + 0.4 * num(e, "last_aux_loss"))) < 1e-4);
+    // A training iteration costs more than a forward pass of the same batch. Compared in CPU time (one
     // thread): wall time on a loaded machine can make either look faster.
     const double step_cpu = num(e.at("step"), "cpu_median_ms"), forward_cpu = num(e.at("forward"), "cpu_median_ms");
     QVERIFY2(step_cpu > forward_cpu,
              qPrintable(QString("step %1 ms CPU, forward %2 ms CPU").arg(step_cpu).arg(forward_cpu)));
-    QVERIFY(to_table(r, o.timing).find("ann-r18-live") != std::string::npos);
+    const auto table = to_table(r, o.timing);
+    QVERIFY(table.find("ann-r18-live") != std::string::npos);
+    QVERIFY(table.find("data path: " + data_path.toStdString()) != std::string::npos);
+    const auto& peer = e.at("peer");
+    if (real_data) {  // Debian's Python has torch + torchvision here
+      QVERIFY2(peer.value("available", false), text(peer, "reason").c_str());
+      QCOMPARE(peer.at("batch").get<int>(), 2);
+      QCOMPARE(text(peer, "dtype"), std::string("fp32"));
+      check_stats(peer.at("step"));
+      QVERIFY(positive(peer, "images_per_s"));
+      QVERIFY(positive(peer, "ours_over_peer"));
+      QVERIFY2(table.find("peer: torchvision DeepLabV3-R50 train step") != std::string::npos, table.c_str());
+    } else {
+      QVERIFY(!peer.value("available", true));
+      QVERIFY2(table.find("peer unavailable: not requested") != std::string::npos, table.c_str());
+    }
+  }
+
+  void trainSuiteRejectsBadOptions() {
+    TrainBenchOptions o;
+    o.cases = {{"ann-r18-live", 64, 64, 2}};
+    o.data_path = "gpu";
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, run_train_bench(o));
+    o.data_path = "host";
+    o.window = -1;
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, run_train_bench(o));
+    o.window = 0;
+    o.cases = {{"nope"}};
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, run_train_bench(o));
   }
 
   void pipelineSuiteQuick() {
