@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -22,6 +21,7 @@
 #include "core/bench/json_util.h"
 #include "core/bench/model_bench.h"
 #include "core/bench/train_bench.h"
+#include "model/atomic_file.h"
 #if POLYPLENS_HAVE_LIVE
 #include "core/bench/pipeline_bench.h"
 #include "core/bench/soak_bench.h"
@@ -260,9 +260,7 @@ int cmd_bench(const Argv& argv) {
     root["threads"] = threads;
     root["environment"] = env.json();
     root["suites"] = std::move(suites);
-    std::ofstream out(a.get("json"));
-    out << bench::json_text(root);
-    if (!out) throw std::runtime_error("cannot write '" + a.get("json") + "'");
+    pl::io::write_file_atomic(a.get("json"), bench::json_text(root));
     std::cout << "wrote " << a.get("json") << "\n";
   }
   return 0;

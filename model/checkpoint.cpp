@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <type_traits>
 
 #include <torch/serialize.h>
 #include <torch/version.h>
@@ -19,6 +20,7 @@ namespace {
 constexpr const char* kFormat = "polyplens-checkpoint";
 constexpr int64_t kFormatVersion = 1;
 constexpr size_t kMaxListedProblems = 12;
+constexpr const char* kRgb[3] = {"_r", "_g", "_b"};  // per-channel keys of mean and std
 
 std::string default_classes(int k) {
   if (k == 2) return "background,polyp";
@@ -187,23 +189,16 @@ void save_checkpoint(const std::string& path, AnnSegmentor& model, const Checkpo
   m.insert("format", std::string(kFormat));
   m.insert("format_version", kFormatVersion);
   m.insert("architecture", std::string("ann"));
-  m.insert("preset", o.preset);
-  m.insert("depth", int64_t{o.depth});
-  m.insert("output_stride", int64_t{o.output_stride});
-  m.insert("num_classes", int64_t{o.num_classes});
-  m.insert("channels", int64_t{o.channels});
-  m.insert("project_channels", int64_t{o.project_channels});
-  m.insert("key_pool_scales", join_scales(o.key_pool_scales));
-  m.insert("dropout", o.dropout);
-  m.insert("with_aux", int64_t{o.with_aux ? 1 : 0});
-  m.insert("aux_channels", int64_t{o.aux_channels});
-  m.insert("input_h", int64_t{o.input_h});
-  m.insert("input_w", int64_t{o.input_w});
-  const char* rgb[] = {"r", "g", "b"};
-  for (int c = 0; c < 3; ++c) {
-    m.insert(std::string("mean_") + rgb[c], double{o.mean[c]});
-    m.insert(std::string("std_") + rgb[c], double{o.std[c]});
-  }
+  visit_fields(o, [&](const char* key, const auto& v) {
+    using T = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, std::string>) m.insert(key, v);
+    else if constexpr (std::is_same_v<T, int>) m.insert(key, int64_t{v});
+    else if constexpr (std::is_same_v<T, double>) m.insert(key, v);
+    else if constexpr (std::is_same_v<T, bool>) m.insert(key, int64_t{v ? 1 : 0});
+    else if constexpr (std::is_same_v<T, std::vector<int64_t>>) m.insert(key, join_scales(v));
+    else  // std::array<float, 3>: one key per channel, <key>_r/_g/_b
+      for (size_t c = 0; c < 3; ++c) m.insert(std::string(key) + kRgb[c], double{v[c]});
+  });
   auto classes = meta.strings.find("classes");
   m.insert("classes", classes != meta.strings.end() ? classes->second : default_classes(o.num_classes));
   m.insert("epoch", meta.epoch);
@@ -277,23 +272,16 @@ Checkpoint read_checkpoint(const std::string& path) {
   Checkpoint ck;
   ck.path = path;
   auto& o = ck.options;
-  o.preset = meta.str("preset");
-  o.depth = meta.small_int("depth");
-  o.output_stride = meta.small_int("output_stride");
-  o.num_classes = meta.small_int("num_classes");
-  o.channels = meta.small_int("channels");
-  o.project_channels = meta.small_int("project_channels");
-  o.key_pool_scales = parse_scales(meta.str("key_pool_scales"), path);
-  o.dropout = meta.number("dropout");
-  o.with_aux = meta.integer("with_aux") != 0;
-  o.aux_channels = meta.small_int("aux_channels");
-  o.input_h = meta.small_int("input_h");
-  o.input_w = meta.small_int("input_w");
-  const char* rgb[] = {"r", "g", "b"};
-  for (int c = 0; c < 3; ++c) {
-    o.mean[c] = static_cast<float>(meta.number(std::string("mean_") + rgb[c]));
-    o.std[c] = static_cast<float>(meta.number(std::string("std_") + rgb[c]));
-  }
+  visit_fields(o, [&](const char* key, auto& v) {
+    using T = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, std::string>) v = meta.str(key);
+    else if constexpr (std::is_same_v<T, int>) v = meta.small_int(key);
+    else if constexpr (std::is_same_v<T, double>) v = meta.number(key);
+    else if constexpr (std::is_same_v<T, bool>) v = meta.integer(key) != 0;
+    else if constexpr (std::is_same_v<T, std::vector<int64_t>>) v = parse_scales(meta.str(key), path);
+    else
+      for (size_t c = 0; c < 3; ++c) v[c] = static_cast<float>(meta.number(std::string(key) + kRgb[c]));
+  });
   try {
     o.validate();
   } catch (const std::invalid_argument& e) {

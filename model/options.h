@@ -27,4 +27,25 @@ struct SegmentorOptions {
   void validate() const;
 };
 
+// The one list of SegmentorOptions' fields, by their checkpoint key: the checkpoint writer and
+// reader (model/checkpoint.cpp) are made from it. v(const char* key, T& value) with T one of
+// std::string, int, double, bool, std::vector<int64_t>, std::array<float, 3>.
+template <typename O, typename V>
+void visit_fields(O& o, V&& v) {
+  v("preset", o.preset);
+  v("depth", o.depth);
+  v("output_stride", o.output_stride);
+  v("num_classes", o.num_classes);
+  v("channels", o.channels);
+  v("project_channels", o.project_channels);
+  v("key_pool_scales", o.key_pool_scales);
+  v("dropout", o.dropout);
+  v("with_aux", o.with_aux);
+  v("aux_channels", o.aux_channels);
+  v("input_h", o.input_h);
+  v("input_w", o.input_w);
+  v("mean", o.mean);
+  v("std", o.std);
+}
+
 }  // namespace pl::model

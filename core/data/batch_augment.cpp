@@ -111,6 +111,8 @@ at::Tensor hsv8_to_rgb(const at::Tensor& h, const at::Tensor& s, const at::Tenso
 //   [ns x 2]        saturation: batch position, alpha
 //   [nh x 2]        hue: batch position, delta
 constexpr int64_t kSample = 4, kAxis = 6;
+// CPU work per chunk of samples, in image elements (3 x crop_h x crop_w each): 1 MB of float.
+constexpr int64_t kCpuChunkElements = 256 * 1024;
 
 // Output positions [0, n) of one axis of a crop [start, start + extent) of a `resized` image made
 // from `in` source pixels; positions >= extent are padding (valid 0, indices 0).
@@ -148,16 +150,20 @@ void check_index(const SampleBank& bank, int64_t index, const char* who) {
 
 SampleBank SampleBank::build(const std::vector<Sample>& samples, const c10::Device& device, int ignore_index) {
   if (samples.empty()) bad("SampleBank: no samples (0 given)");
-  if (ignore_index < 2 || ignore_index > 255) bad("SampleBank: ignore_index must be in 2..255 (got " + std::to_string(ignore_index) + ")");
+  if (ignore_index < 2 || ignore_index > 255)
+    bad("SampleBank: ignore_index must be in 2..255 (got " + std::to_string(ignore_index) + ")");
   const int64_t n = static_cast<int64_t>(samples.size());
   int64_t hmax = 0, wmax = 0;
   for (int64_t i = 0; i < n; ++i) {
     const auto& s = samples[static_cast<size_t>(i)];
     const std::string who = "SampleBank: sample " + str(i) + " (" + s.name + ")";
     if (!s.image.defined() || s.image.dim() != 3 || s.image.size(0) != 3 || s.image.scalar_type() != torch::kUInt8)
-      bad(who + ": image must be uint8 3xHxW (got " + (s.image.defined() ? toString(s.image.scalar_type()) : std::string("undefined")) +
-          " with " + (s.image.defined() ? str(s.image.dim()) : std::string("0")) + " dims)");
-    if (s.image.size(1) < 1 || s.image.size(2) < 1) bad(who + ": empty image (" + str(s.image.size(1)) + "x" + str(s.image.size(2)) + ")");
+      bad(who + ": image must be uint8 3xHxW (got " +
+          (s.image.defined() ? std::string(toString(s.image.scalar_type())) + " with " + str(s.image.dim()) + " dims"
+                             : std::string("undefined")) +
+          ")");
+    if (s.image.size(1) < 1 || s.image.size(2) < 1)
+      bad(who + ": empty image (" + str(s.image.size(1)) + "x" + str(s.image.size(2)) + ")");
     if (!s.label.defined() || s.label.dim() != 2 || s.label.scalar_type() != torch::kUInt8 ||
         s.label.size(0) != s.image.size(1) || s.label.size(1) != s.image.size(2))
       bad(who + ": label must be uint8 HxW matching the image " + str(s.image.size(1)) + "x" + str(s.image.size(2)));
@@ -252,36 +258,17 @@ AugmentDraw draw_augment(const SampleBank& bank, int64_t index, const AugmentOpt
   return d;
 }
 
-AugmentedBatch augment_batch(const SampleBank& bank, const std::vector<int64_t>& indices,
-                             const std::vector<AugmentDraw>& draws, const AugmentOptions& o) {
-  o.validate();
-  check_bank(bank, o, "augment_batch");
-  if (indices.empty()) bad("augment_batch: empty batch (0 indices)");
-  if (draws.size() != indices.size())
-    bad("augment_batch: " + std::to_string(draws.size()) + " draws for " + std::to_string(indices.size()) + " indices");
-  const int64_t nb = static_cast<int64_t>(indices.size()), ch = o.crop_h, cw = o.crop_w;
-  for (int64_t k = 0; k < nb; ++k) {
-    const int64_t index = indices[static_cast<size_t>(k)];
-    check_index(bank, index, "augment_batch");
-    const auto& d = draws[static_cast<size_t>(k)];
-    const auto [h, w] = bank.sizes[static_cast<size_t>(index)];
-    const auto size = rescale_size(h, w, o.base_long() * d.ratio, o.base_short() * d.ratio);
-    const std::string who = "augment_batch: draw " + str(k) + " (sample " + str(index) + ")";
-    if (d.resized_h != size[0] || d.resized_w != size[1])
-      bad(who + ": resized size " + str(d.resized_h) + "x" + str(d.resized_w) + " is not the " + str(size[0]) + "x" +
-          str(size[1]) + " of ratio " + std::to_string(d.ratio) + " (drawn for another sample or options?)");
-    if (!(0 <= d.y0 && d.y0 < d.y1 && d.y1 <= d.resized_h && d.y1 - d.y0 <= ch && 0 <= d.x0 && d.x0 < d.x1 &&
-          d.x1 <= d.resized_w && d.x1 - d.x0 <= cw))
-      bad(who + ": crop box [" + str(d.y0) + ", " + str(d.y1) + ") x [" + str(d.x0) + ", " + str(d.x1) +
-          ") does not fit the resized " + str(d.resized_h) + "x" + str(d.resized_w) + " image and the " + str(ch) + "x" +
-          str(cw) + " crop");
-  }
+namespace {
 
+// augment_batch for `nb` validated samples.
+AugmentedBatch augment_span(const SampleBank& bank, const int64_t* indices, const AugmentDraw* draws, int64_t nb,
+                            const AugmentOptions& o) {
+  const int64_t ch = o.crop_h, cw = o.crop_w;
   // Host table (layout above). Saturation and hue run on the subsets that drew them only.
   int64_t ns = 0, nh = 0;
-  for (const auto& d : draws) {
-    ns += d.saturation ? 1 : 0;
-    nh += d.hue ? 1 : 0;
+  for (int64_t k = 0; k < nb; ++k) {
+    ns += draws[k].saturation ? 1 : 0;
+    nh += draws[k].hue ? 1 : 0;
   }
   const int64_t off_norm = nb * kSample, off_rows = off_norm + 6, off_cols = off_rows + nb * ch * kAxis,
                 off_sat = off_cols + nb * cw * kAxis, off_hue = off_sat + 2 * ns, total = off_hue + 2 * nh;
@@ -292,8 +279,8 @@ AugmentedBatch augment_batch(const SampleBank& bank, const std::vector<int64_t>&
   double* sat = t + off_sat;
   double* hue = t + off_hue;
   for (int64_t k = 0; k < nb; ++k) {
-    const auto& d = draws[static_cast<size_t>(k)];
-    const int64_t index = indices[static_cast<size_t>(k)];
+    const auto& d = draws[k];
+    const int64_t index = indices[k];
     const auto [h, w] = bank.sizes[static_cast<size_t>(index)];
     double* s = t + k * kSample;
     s[0] = static_cast<double>(index);
@@ -346,9 +333,10 @@ AugmentedBatch augment_batch(const SampleBank& bank, const std::vector<int64_t>&
         .contiguous()
         .view({nb * wmax, 3 * ch});
   };
-  // Columns `x` (B x CW) of such rows as float, B x CW x 3 x CH.
+  // Columns `x` (B x CW) of such rows, uint8 B x CW x 3 x CH (uint8 * float weight promotes to float
+  // in the same pass, with the same value as a conversion first).
   auto columns = [&](const at::Tensor& t, const at::Tensor& x) {
-    return t.index_select(0, (batch_columns + x).reshape({-1})).view({nb, cw, 3, ch}).to(torch::kFloat);
+    return t.index_select(0, (batch_columns + x).reshape({-1})).view({nb, cw, 3, ch});
   };
   const auto x0 = cols_i.select(2, 1), x1 = cols_i.select(2, 2);
   const auto wx0 = cols_f.select(2, 3).reshape({nb, cw, 1, 1}), wx1 = cols_f.select(2, 4).reshape({nb, cw, 1, 1});
@@ -356,9 +344,9 @@ AugmentedBatch augment_batch(const SampleBank& bank, const std::vector<int64_t>&
   at::Tensor img;
   {
     const auto r0 = rows_transposed(rows_i.select(2, 1));
-    at::Tensor top = columns(r0, x0).mul_(wx0).add_(columns(r0, x1).mul_(wx1));
+    at::Tensor top = columns(r0, x0).mul(wx0).add_(columns(r0, x1).mul(wx1));
     const auto r1 = rows_transposed(rows_i.select(2, 2));
-    at::Tensor bottom = columns(r1, x0).mul_(wx0).add_(columns(r1, x1).mul_(wx1));
+    at::Tensor bottom = columns(r1, x0).mul(wx0).add_(columns(r1, x1).mul(wx1));
     img = top.mul_(wy0).add_(bottom.mul_(wy1));
   }
   img.round_().clamp_(0, 255);  // B x CW x 3 x CH
@@ -371,7 +359,8 @@ AugmentedBatch augment_batch(const SampleBank& bank, const std::vector<int64_t>&
                        .view({nb * wmax, ch})
                        .index_select(0, (batch_columns + cols_i.select(2, 5)).reshape({-1}))
                        .view({nb, cw, ch});  // uint8, B x CW x CH
-  const auto outside = (cols_f.select(2, 0) < 0.5f).unsqueeze(2) | (rows_f.select(2, 0) < 0.5f).unsqueeze(1);  // B x CW x CH
+  // Padding: output columns or rows past the crop, B x CW x CH.
+  const auto outside = (cols_f.select(2, 0) < 0.5f).unsqueeze(2) | (rows_f.select(2, 0) < 0.5f).unsqueeze(1);
 
   // 4. PhotoMetricDistortion with per-sample parameters (photometric_distortion's order; convert_ is
   // x * alpha + beta, clamped, floored; alpha 1 / beta 0 leave a 0..255 integer image unchanged).
@@ -407,12 +396,63 @@ AugmentedBatch augment_batch(const SampleBank& bank, const std::vector<int64_t>&
   }
 
   // 5. Normalise, 6. pad (image 0, label ignore_index) outside the resized image, back to N x 3 x H x W.
-  img.sub_(norm.narrow(0, 0, 3).view({1, 1, 3, 1})).div_(norm.narrow(0, 3, 3).view({1, 1, 3, 1}));
-  img.masked_fill_(outside.unsqueeze(2), 0.0);
-  at::Tensor lab64 = lab.permute({0, 2, 1}).to(torch::kLong, /*non_blocking=*/false, /*copy=*/false,
-                                                    at::MemoryFormat::Contiguous);
-  lab64.masked_fill_(outside.transpose(1, 2), o.ignore_index);
-  return {img.permute({0, 2, 3, 1}).contiguous(), lab64};
+  // The division writes straight into the N x 3 x CH x CW result through a permuted view.
+  img.sub_(norm.narrow(0, 0, 3).view({1, 1, 3, 1}));
+  at::Tensor images = torch::empty({nb, 3, ch, cw}, img.options());
+  at::Tensor images_work_layout = images.permute({0, 3, 1, 2});
+  at::div_out(images_work_layout, img, norm.narrow(0, 3, 3).view({1, 1, 3, 1}));
+  const auto outside_hw = outside.transpose(1, 2);  // B x CH x CW
+  images.masked_fill_(outside_hw.unsqueeze(1), 0.0);
+  at::Tensor labels = lab.transpose(1, 2).to(torch::kLong, /*non_blocking=*/false, /*copy=*/false,
+                                             at::MemoryFormat::Contiguous);
+  labels.masked_fill_(outside_hw, o.ignore_index);
+  return {images, labels};
+}
+
+}  // namespace
+
+AugmentedBatch augment_batch(const SampleBank& bank, const std::vector<int64_t>& indices,
+                             const std::vector<AugmentDraw>& draws, const AugmentOptions& o) {
+  o.validate();
+  check_bank(bank, o, "augment_batch");
+  if (indices.empty()) bad("augment_batch: empty batch (0 indices)");
+  if (draws.size() != indices.size())
+    bad("augment_batch: " + std::to_string(draws.size()) + " draws for " + std::to_string(indices.size()) + " indices");
+  const int64_t nb = static_cast<int64_t>(indices.size()), ch = o.crop_h, cw = o.crop_w;
+  for (int64_t k = 0; k < nb; ++k) {
+    const int64_t index = indices[static_cast<size_t>(k)];
+    check_index(bank, index, "augment_batch");
+    const auto& d = draws[static_cast<size_t>(k)];
+    const auto [h, w] = bank.sizes[static_cast<size_t>(index)];
+    const auto size = rescale_size(h, w, o.base_long() * d.ratio, o.base_short() * d.ratio);
+    const std::string who = "augment_batch: draw " + str(k) + " (sample " + str(index) + ")";
+    if (d.resized_h != size[0] || d.resized_w != size[1])
+      bad(who + ": resized size " + str(d.resized_h) + "x" + str(d.resized_w) + " is not the " + str(size[0]) + "x" +
+          str(size[1]) + " of ratio " + std::to_string(d.ratio) + " (drawn for another sample or options?)");
+    if (!(0 <= d.y0 && d.y0 < d.y1 && d.y1 <= d.resized_h && d.y1 - d.y0 <= ch && 0 <= d.x0 && d.x0 < d.x1 &&
+          d.x1 <= d.resized_w && d.x1 - d.x0 <= cw))
+      bad(who + ": crop box [" + str(d.y0) + ", " + str(d.y1) + ") x [" + str(d.x0) + ", " + str(d.x1) +
+          ") does not fit the resized " + str(d.resized_h) + "x" + str(d.resized_w) + " image and the " + str(ch) +
+          "x" + str(cw) + " crop");
+  }
+
+  // On the CPU, a few samples at a time: the ~80 elementwise passes (most in the HSV steps) then
+  // run on cache-sized temporaries instead of streaming the whole batch through memory each time,
+  // which is as fast as the per-sample path's small tensors. Elsewhere the whole batch at once
+  // (fewest kernel launches). The results are the same either way.
+  const int64_t per_sample = 3 * ch * cw;
+  const int64_t chunk = bank.images.device().is_cpu() ? std::max<int64_t>(1, kCpuChunkElements / per_sample) : nb;
+  if (chunk >= nb) return augment_span(bank, indices.data(), draws.data(), nb, o);
+  auto options = torch::TensorOptions().device(bank.images.device());
+  AugmentedBatch out{torch::empty({nb, 3, ch, cw}, options.dtype(torch::kFloat)),
+                     torch::empty({nb, ch, cw}, options.dtype(torch::kLong))};
+  for (int64_t k0 = 0; k0 < nb; k0 += chunk) {
+    const int64_t n = std::min(chunk, nb - k0);
+    const auto part = augment_span(bank, indices.data() + k0, draws.data() + k0, n, o);
+    out.images.narrow(0, k0, n).copy_(part.images);
+    out.labels.narrow(0, k0, n).copy_(part.labels);
+  }
+  return out;
 }
 
 }  // namespace pl::core::data

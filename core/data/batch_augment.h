@@ -13,7 +13,8 @@
 //  - augment_batch() applies the drawn parameters to all samples in one pass of tensor ops. All
 //    per-sample parameters travel to the device as one host-built tensor (pinned and non_blocking
 //    on CUDA); it never reads device memory back (no .item(), no device-to-host copy), so on CUDA it
-//    only enqueues work.
+//    only enqueues work. On CUDA the whole batch goes through each op at once; on the CPU it goes
+//    a few samples at a time (cache-sized temporaries), with the same results.
 //
 // Semantics are those of augment_train(), with one documented difference: the cat_max_ratio check
 // counts classes at the source resolution (the crop box mapped back through the nearest-neighbour

@@ -36,9 +36,9 @@ namespace {
 
 std::vector<unsigned char> read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
-  if (!f) throw DatasetError(path + ": cannot open (" + std::strerror(errno) + ")");
+  if (!f) throw DatasetError(path + ": unreadable (" + std::string(std::strerror(errno)) + ")");
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  if (bytes.empty()) throw DatasetError(path + ": empty file");
+  if (bytes.empty()) throw DatasetError(path + ": unreadable or corrupt image file (empty)");
   return bytes;
 }
 

@@ -7,13 +7,15 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "model/atomic_file.h"
+
 namespace pl::core {
 namespace {
 constexpr char kMagic[8] = {'P', 'L', 'M', 'A', 'S', 'K', 'S', '1'};
 
 template <typename T>
-void put(std::ofstream& o, T v) {
-  o.write(reinterpret_cast<const char*>(&v), sizeof(T));
+void put(std::string& o, T v) {
+  o.append(reinterpret_cast<const char*>(&v), sizeof(T));
 }
 template <typename T>
 bool get(std::ifstream& i, T& v) {
@@ -23,8 +25,12 @@ bool get(std::ifstream& i, T& v) {
 
 MaskTrackWriter::MaskTrackWriter(const std::string& path, int width, int height, double fps)
     : path_(path), tmp_(path + ".tmp"), width_(width), height_(height), fps_(fps) {
-  std::ofstream probe(tmp_, std::ios::binary);
-  if (!probe) throw std::runtime_error("cannot create mask track '" + tmp_ + "'");
+  // Fail now, not after a whole clip: the folder must take a file.
+  {
+    std::ofstream probe(tmp_, std::ios::binary);
+    if (!probe) throw std::runtime_error("cannot create mask track '" + tmp_ + "'");
+  }
+  std::remove(tmp_.c_str());
 }
 
 void MaskTrackWriter::add(const cv::Mat& mask) {
@@ -40,19 +46,20 @@ void MaskTrackWriter::add(const cv::Mat& mask) {
 void MaskTrackWriter::close() {
   if (closed_) return;
   closed_ = true;
-  std::ofstream o(tmp_, std::ios::binary | std::ios::trunc);
-  o.write(kMagic, sizeof(kMagic));
+  std::string o(kMagic, sizeof(kMagic));
   put<uint32_t>(o, static_cast<uint32_t>(width_));
   put<uint32_t>(o, static_cast<uint32_t>(height_));
   put<uint32_t>(o, static_cast<uint32_t>(frames_.size()));
   put<float>(o, static_cast<float>(fps_));
   for (const auto& f : frames_) {
     put<uint32_t>(o, static_cast<uint32_t>(f.size()));
-    o.write(reinterpret_cast<const char*>(f.data()), static_cast<std::streamsize>(f.size()));
+    o.append(reinterpret_cast<const char*>(f.data()), f.size());
   }
-  o.close();
-  if (!o || std::rename(tmp_.c_str(), path_.c_str()) != 0)
-    throw std::runtime_error("cannot write mask track '" + path_ + "'");
+  try {
+    pl::io::write_file_atomic(path_, o);
+  } catch (const pl::io::AtomicWriteError& e) {
+    throw std::runtime_error("cannot write mask track '" + path_ + "': " + pl::io::describe_errno(e.error()));
+  }
 }
 
 MaskTrackWriter::~MaskTrackWriter() {

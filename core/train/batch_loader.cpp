@@ -18,19 +18,40 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
   return order;
 }
 
-Batch make_batch(const std::vector<data::Sample>& samples, const data::AugmentOptions& aug, int batch, uint64_t seed,
-                 int64_t iteration) {
-  const int64_t n = static_cast<int64_t>(samples.size());
+namespace {
+
+// The samples of one iteration and the seed of each one's augmentation: position k of epoch e's
+// order gets derive_seed(seed, e + 1, k). Both data paths draw from these, so they see the same
+// samples in the same order.
+struct BatchPlan {
+  std::vector<int64_t> indices;
+  std::vector<uint64_t> seeds;
+};
+
+BatchPlan plan_batch(int64_t n, int batch, uint64_t seed, int64_t iteration) {
   const int64_t per_epoch = n / batch;
   if (per_epoch <= 0)
     throw std::invalid_argument("batch " + std::to_string(batch) + " is larger than the " + std::to_string(n) +
                                 " training images");
   const int64_t epoch = iteration / per_epoch, pos = iteration % per_epoch;
   const auto order = epoch_order(n, seed, epoch);
-  std::vector<at::Tensor> images, labels;
+  BatchPlan plan;
   for (int64_t k = pos * batch; k < (pos + 1) * batch; ++k) {
-    const auto& s = samples[static_cast<size_t>(order[static_cast<size_t>(k)])];
-    data::Rng rng(data::derive_seed(seed, static_cast<uint64_t>(epoch) + 1, static_cast<uint64_t>(k)));
+    plan.indices.push_back(order[static_cast<size_t>(k)]);
+    plan.seeds.push_back(data::derive_seed(seed, static_cast<uint64_t>(epoch) + 1, static_cast<uint64_t>(k)));
+  }
+  return plan;
+}
+
+}  // namespace
+
+Batch make_batch(const std::vector<data::Sample>& samples, const data::AugmentOptions& aug, int batch, uint64_t seed,
+                 int64_t iteration) {
+  const auto plan = plan_batch(static_cast<int64_t>(samples.size()), batch, seed, iteration);
+  std::vector<at::Tensor> images, labels;
+  for (size_t i = 0; i < plan.indices.size(); ++i) {
+    const auto& s = samples[static_cast<size_t>(plan.indices[i])];
+    data::Rng rng(plan.seeds[i]);
     auto a = data::augment_train(s.image, s.label, aug, rng);
     images.push_back(std::move(a.image));
     labels.push_back(std::move(a.label));
@@ -40,22 +61,13 @@ Batch make_batch(const std::vector<data::Sample>& samples, const data::AugmentOp
 
 Batch make_device_batch(const data::SampleBank& bank, const data::AugmentOptions& aug, int batch, uint64_t seed,
                         int64_t iteration) {
-  const int64_t n = bank.size();
-  const int64_t per_epoch = n / batch;
-  if (per_epoch <= 0)
-    throw std::invalid_argument("batch " + std::to_string(batch) + " is larger than the " + std::to_string(n) +
-                                " training images");
-  const int64_t epoch = iteration / per_epoch, pos = iteration % per_epoch;
-  const auto order = epoch_order(n, seed, epoch);
-  std::vector<int64_t> indices;
+  const auto plan = plan_batch(bank.size(), batch, seed, iteration);
   std::vector<data::AugmentDraw> draws;
-  for (int64_t k = pos * batch; k < (pos + 1) * batch; ++k) {
-    const int64_t index = order[static_cast<size_t>(k)];
-    data::Rng rng(data::derive_seed(seed, static_cast<uint64_t>(epoch) + 1, static_cast<uint64_t>(k)));
-    draws.push_back(data::draw_augment(bank, index, aug, rng));
-    indices.push_back(index);
+  for (size_t i = 0; i < plan.indices.size(); ++i) {
+    data::Rng rng(plan.seeds[i]);
+    draws.push_back(data::draw_augment(bank, plan.indices[i], aug, rng));
   }
-  auto b = data::augment_batch(bank, indices, draws, aug);
+  auto b = data::augment_batch(bank, plan.indices, draws, aug);
   return {iteration, std::move(b.images), std::move(b.labels)};
 }
 
