@@ -79,7 +79,10 @@ int eval_main(const Argv& argv) {
             "polyp-only metrics (dataset-level and per-image mean). With --clip, scores a video against its\n"
             "ground-truth mask track instead (per-frame polyp Dice, their mean and the pooled Dice), e.g. the\n"
             "bundled sample: --clip resources/samples/sample.mp4.");
-  args.option("data", "data folder with images/ and masks/", pl::core::data::default_data_root())
+  args.option("data",
+              "data folder with images/ and masks/ (JPEG, PNG or BMP, matched by name); without train.txt/val.txt "
+              "every pair is in val",
+              pl::core::data::default_data_root())
       .option("split", "val, train or all; with --run, the run's saved split is used", "val")
       .option("split-mode", "how to split when the folder has no saved split: official or random90", "official")
       .option("run", "a training run directory: use its split.json (and its best.pt when --checkpoint is absent)")
@@ -125,8 +128,21 @@ int eval_main(const Argv& argv) {
   if (args.has("clip")) return eval_clip(args, checkpoint, po);
   if (args.has("clip-masks") || args.has("max-frames")) throw UsageError("--clip-masks and --max-frames need --clip");
 
+  // One folder per eval (Args keeps only the last of a repeated option: refuse that instead). Every
+  // option of eval takes a value, so a "--data" is an option only where a value cannot be.
+  int data_given = 0;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (argv[i].rfind("--", 0) != 0) continue;
+    if (argv[i] == "--data" || argv[i].rfind("--data=", 0) == 0) ++data_given;
+    if (argv[i].find('=') == std::string::npos) ++i;  // skip the option's value
+  }
+  if (data_given > 1)
+    throw UsageError("--data is given " + std::to_string(data_given) + " times; eval scores one folder, run it once "
+                     "per folder");
+
   pl::core::data::DatasetOptions d;
   d.root = args.get("data");
+  d.evaluation = true;  // an empty train list is fine; a folder without train.txt/val.txt is all val
   d.split = args.get("split-mode");
   d.split_dir = run;  // reads the run's split.json; never writes into a folder that has none
   if (!run.empty() && !std::filesystem::exists(std::filesystem::path(run) / "split.json"))
@@ -142,7 +158,13 @@ int eval_main(const Argv& argv) {
   if (which != "train") pairs.insert(pairs.end(), index.val.begin(), index.val.end());
   if (which != "val") pairs.insert(pairs.end(), index.train.begin(), index.train.end());
   if (max_images > 0 && pairs.size() > static_cast<size_t>(max_images)) pairs.resize(static_cast<size_t>(max_images));
-  if (pairs.empty()) throw std::runtime_error("no images in split '" + which + "' of " + d.root);
+  // Folders without split files, empty lists and skipped files are said before scoring.
+  if (!index.summary.notes.empty() || !index.summary.problems.empty()) std::cout << index.summary.to_string() << "\n";
+  if (pairs.empty())
+    throw std::runtime_error("no images in split '" + which + "' of " + d.root + " (" +
+                             std::to_string(index.train.size()) + " train / " + std::to_string(index.val.size()) +
+                             " val" + (which == "val" ? "; try --split all" : which == "train" ? "; try --split val" : "") +
+                             ")");
 
   pl::core::inference::Predictor predictor(checkpoint, po);
   const auto& info = predictor.info();

@@ -1,4 +1,5 @@
-// polyplens train: headless training on a Kvasir-SEG style folder (core/train/trainer.h).
+// polyplens train: headless training on Kvasir-SEG style folders (core/train/trainer.h); --data may be
+// repeated to train on several folders together (core/data/dataset.h).
 // Defaults are the paper's recipe. SIGINT/SIGTERM cancel cleanly with a resumable last.pt;
 // a second signal exits at once.
 #include <atomic>
@@ -7,8 +8,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
+#include <string>
 #include <type_traits>
+#include <vector>
 
 #include "app/commands.h"
 #include "core/data/dataset.h"
@@ -51,6 +55,26 @@ std::string fmt_time(double s) {
   return b;
 }
 
+// Every value of a repeatable option (`--data A --data B`, `--data=A`) in the order given. Args keeps
+// only the last value of an option, so this walks argv as Args::parse does (after it accepted argv):
+// flags take no value, other options take `=value` or the next argument.
+std::vector<std::string> repeated_values(const Argv& argv, const std::string& name, const std::set<std::string>& flags) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a.rfind("--", 0) != 0) continue;
+    const std::string opt = a.substr(2);
+    if (const auto eq = opt.find('='); eq != std::string::npos) {
+      if (opt.substr(0, eq) == name) out.push_back(opt.substr(eq + 1));
+      continue;
+    }
+    if (flags.count(opt)) continue;
+    if (i + 1 < argv.size() && opt == name) out.push_back(argv[i + 1]);
+    ++i;
+  }
+  return out;
+}
+
 std::string join_presets() {
   std::string s;
   for (const auto& n : pl::model::preset_names()) s += (s.empty() ? "" : ", ") + n;
@@ -61,21 +85,32 @@ int train_main(const Argv& argv) {
   using pl::core::train::TrainConfig;
   const TrainConfig d;
   Args args("train",
-            "Train the ANN segmenter on a Kvasir-SEG style folder (images/ + masks/). Defaults are the paper's\n"
+            "Train the ANN segmenter on Kvasir-SEG style folders (images/ + masks/; repeat --data to train on\n"
+            "several, e.g. --data kvasir-seg --data CVC-ClinicDB). Defaults are the paper's\n"
             "recipe (SGD 0.01, momentum 0.9, wd 5e-4, batch 10, 500 epochs, poly 0.9, CE + 0.4 aux CE).\n"
             "The run directory gets config.json, split.json, last.pt, best.pt and metrics.jsonl.\n"
             "Ctrl-C stops cleanly with a resumable last.pt; continue with --resume --out RUN_DIR.");
   // Every TrainConfig setting with a flag comes from its one field list (train_config.h); the rest
   // are combined flags (--crop HxW, --scale, --ratio MIN,MAX, --no-photometric) and the run itself.
+  std::set<std::string> flags{"no-photometric", "resume"};  // for repeated_values()
   visit_fields(d, [&](const pl::core::train::ConfigField& f, const auto& v) {
     if (!*f.flag) return;
     using T = std::decay_t<decltype(v)>;
     if constexpr (std::is_same_v<T, bool>) {
       args.flag(f.flag, f.help);
+      flags.insert(f.flag);
     } else if constexpr (std::is_same_v<T, std::string>) {
-      const std::string def = std::string(f.key) == "data_root" ? pl::core::data::default_data_root() : v;
-      const std::string help = std::string(f.key) == "preset" ? "model preset: " + join_presets() : f.help;
+      const std::string key = f.key;
+      const std::string def = key == "data_root" ? pl::core::data::default_data_root() : v;
+      const std::string help = key == "preset"      ? "model preset: " + join_presets()
+                               : key == "data_root" ? std::string(f.help) +
+                                                          "; repeat it to train on several folders together "
+                                                          "(each split by its own train.txt/val.txt, or all "
+                                                          "its pairs train when it has neither)"
+                                                    : std::string(f.help);
       args.option(f.flag, help, def);
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      // extra_data_roots has no flag of its own: the repeated --data sets it.
     } else {
       std::ostringstream def;
       def << v;
@@ -115,6 +150,8 @@ int train_main(const Argv& argv) {
       v = args.get_int(f.flag);
     } else if constexpr (std::is_same_v<T, double>) {
       v = args.get_double(f.flag);
+    } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      // no flag (see below)
     } else {
       static_assert(std::is_same_v<T, uint64_t>);
       const std::string s = args.get(f.flag);
@@ -128,6 +165,14 @@ int train_main(const Argv& argv) {
       }
     }
   });
+  // --data may be repeated: the first folder is data_root, the others extra_data_roots. Given on a
+  // resume, the folders replace the saved ones (the run's split.json still decides the images).
+  if (const auto data = repeated_values(argv, "data", flags); !data.empty()) {
+    for (const auto& folder : data)
+      if (folder.empty()) throw UsageError("option '--data' expects a folder, got ''");
+    c.data_root = data.front();
+    c.extra_data_roots.assign(data.begin() + 1, data.end());
+  }
   if (args.has("crop")) std::tie(c.crop_h, c.crop_w) = parse_hxw("crop", args.get("crop"));
   if (args.has("scale")) std::tie(c.scale_long, c.scale_short) = parse_hxw("scale", args.get("scale"));
   if (!from_saved || args.has("ratio")) std::tie(c.ratio_min, c.ratio_max) = parse_range("ratio", args.get("ratio"));

@@ -22,6 +22,7 @@ struct Writer {
   void operator()(const ConfigField& f, double v) { o[f.key] = v; }
   void operator()(const ConfigField& f, bool v) { o[f.key] = v; }
   void operator()(const ConfigField& f, uint64_t v) { o[f.key] = std::to_string(v); }  // 64 bits do not fit a JSON double
+  void operator()(const ConfigField& f, const std::vector<std::string>& v) { o[f.key] = v; }
 };
 
 struct Reader {
@@ -83,6 +84,18 @@ struct Reader {
     }
     bad(k, "an unsigned integer");
   }
+  void operator()(const ConfigField& f, std::vector<std::string>& v) const {
+    const char* k = f.key;
+    const Json* j = find(k);
+    if (!j) return;
+    if (!j->is_array()) bad(k, "a list of strings");
+    std::vector<std::string> out;
+    for (const auto& x : *j) {
+      if (!x.is_string()) bad(k, "a list of strings");
+      out.push_back(x.get<std::string>());
+    }
+    v = std::move(out);
+  }
 };
 
 bool is_paper_preset(const std::string& preset) { return preset == "ann-r50" || preset == "ann-r101"; }
@@ -115,6 +128,8 @@ void TrainConfig::validate() const {
   auto bad = [](const std::string& msg) { throw std::invalid_argument("training config: " + msg); };
   auto num = [](double v) { return std::to_string(v); };
   if (data_root.empty()) bad("no data folder given (data_root)");
+  for (const auto& r : extra_data_roots)
+    if (r.empty()) bad("an extra data folder is empty (extra_data_roots)");
   if (split != "official" && split != "random90") bad("unknown split '" + split + "' (valid: official, random90)");
   if (max_images < 0) bad("max_images must be >= 0, got " + std::to_string(max_images));
   if (cache_long_side < -1) bad("cache_long_side must be -1 (auto), 0 (keep) or positive, got " + std::to_string(cache_long_side));

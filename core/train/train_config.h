@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "model/options.h"
 
@@ -14,6 +15,9 @@ namespace pl::core::train {
 struct TrainConfig {
   // Data.
   std::string data_root;             // folder with images/ and masks/ (see core/data/dataset.h)
+  // More such folders trained on together with data_root (e.g. Kvasir + CVC-ClinicDB): each split by
+  // its own train.txt/val.txt, or all-train without them; `polyplens train --data A --data B`.
+  std::vector<std::string> extra_data_roots;
   std::string split = "official";    // official | random90 (a split.json in out_dir always wins)
   int max_images = 0;                // 0 = all; cap for quick runs and tests
   bool strict = false;               // data problems are errors instead of counted warnings
@@ -94,10 +98,12 @@ struct ConfigField {
 };
 
 // The one list of TrainConfig's settings. to_json/from_json and the CLI's flags are made from it:
-// v(const ConfigField&, T& value) with T one of std::string, int, double, bool, uint64_t.
+// v(const ConfigField&, T& value) with T one of std::string, int, double, bool, uint64_t and
+// std::vector<std::string> (extra_data_roots, whose flag is "": the CLI's repeated --data sets it).
 template <typename C, typename V>
 void visit_fields(C& c, V&& v) {
   v(ConfigField{"data_root", "data", "data folder with images/ and masks/"}, c.data_root);
+  v(ConfigField{"extra_data_roots", "", "more data folders trained on with data_root"}, c.extra_data_roots);
   v(ConfigField{"split", "split", "official (train.txt/val.txt) or random90 (seeded 90/10)"}, c.split);
   v(ConfigField{"max_images", "max-images", "use at most N images in total (0 = all)"}, c.max_images);
   v(ConfigField{"strict", "strict", "treat data problems as errors"}, c.strict);

@@ -173,12 +173,17 @@ const data::DatasetSummary& Trainer::prepare() {
   if (state_->prepared) return state_->index.summary;
   data::DatasetOptions d;
   d.root = config_.data_root;
+  d.extra_roots = config_.extra_data_roots;
   d.split = config_.split;
   d.split_dir = config_.out_dir;
   d.seed = config_.seed;
   d.max_images = config_.max_images;
   d.strict = config_.strict;
   state_->index = data::scan_dataset(d);
+  if (state_->index.val.empty())
+    state_->index.summary.notes.push_back(
+        "no validation images (no folder has a val list with pairs): validation is skipped and no best.pt is "
+        "written; use last.pt");
   state_->prepared = true;
   return state_->index.summary;
 }

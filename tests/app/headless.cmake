@@ -45,3 +45,10 @@ add_test(NAME headless.figure COMMAND ${CMAKE_COMMAND} -DEXE=$<TARGET_FILE:polyp
          -DCHECKPOINT=${PROJECT_SOURCE_DIR}/resources/models/default.pt -DOUT=${CMAKE_CURRENT_BINARY_DIR}/figure12.png
          -P ${CMAKE_CURRENT_SOURCE_DIR}/app/figure.cmake)
 set_tests_properties(headless.figure PROPERTIES LABELS headless TIMEOUT 300 ENVIRONMENT "${_env}")
+
+# Any images/ + masks/ folder (CVC-ClinicDB, ETIS ...): eval on a folder without split files (JPEG images,
+# PNG masks, an image without a mask named), train on two folders at once (--data twice).
+add_test(NAME headless.any_folder COMMAND ${CMAKE_COMMAND} -DEXE=$<TARGET_FILE:polyplens> -DDATA=${_kvasir}
+         -DCHECKPOINT=${PROJECT_SOURCE_DIR}/resources/models/default.pt -DOUT=${CMAKE_CURRENT_BINARY_DIR}/headless_any_folder
+         -P ${CMAKE_CURRENT_SOURCE_DIR}/app/any_folder.cmake)
+set_tests_properties(headless.any_folder PROPERTIES LABELS headless TIMEOUT 300 ENVIRONMENT "${_env}")

@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <set>
 
 #include "core/data/dataset.h"
 #include "core/data/decode.h"
@@ -170,17 +172,165 @@ class TestDataset : public QObject {
     }
     write_pair(root, "a", 10, 10);
     write_pair(root, "b", 10, 10);
-    try {
-      scan_dataset(o);  // official split without train.txt
-      QFAIL("missing train.txt accepted");
-    } catch (const DatasetError& e) {
-      QVERIFY(std::string(e.what()).find("train.txt") != std::string::npos);
+    {
+      // Official split without train.txt/val.txt: an unsplit folder, all of it trains (and it says so).
+      const auto all_train = scan_dataset(o);
+      QCOMPARE(all_train.summary.split, std::string("all-train"));
+      QCOMPARE(all_train.summary.train_count, 2);
+      QCOMPARE(all_train.summary.val_count, 0);
+      QVERIFY(all_train.summary.to_string().find("no train.txt/val.txt") != std::string::npos);
     }
     o.split = "random90";
     const auto idx = scan_dataset(o);
     QCOMPARE(idx.summary.train_count + idx.summary.val_count, 2);
     o.split = "bogus";
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, scan_dataset(o));
+  }
+
+  // A CVC-ClinicDB/ETIS-style test folder: PNG images and masks (one BMP image with a JPEG mask),
+  // matched by stem, no split files.
+  void png_folder_without_split_files_for_eval() {
+    QTemporaryDir dir;
+    const fs::path root = dir.path().toStdString();
+    fs::create_directories(root / "images");
+    fs::create_directories(root / "masks");
+    for (const char* n : {"1", "2", "3"}) write_pair(root, n, 30, 40, ".png", ".png");
+    write_pair(root, "4", 30, 40, ".bmp", ".jpg");
+
+    DatasetOptions o;
+    o.root = root.string();
+    o.evaluation = true;
+    const auto idx = scan_dataset(o);
+    QCOMPARE(idx.summary.split, std::string("none"));
+    QCOMPARE(idx.summary.pairs_found, 4);
+    QCOMPARE(int(idx.train.size()), 0);  // an empty train list is fine for evaluation
+    QCOMPARE(int(idx.val.size()), 4);    // eval --split val and --split all both score every pair
+    QVERIFY2(idx.summary.problems.empty(), idx.summary.to_string().c_str());
+    QVERIFY(idx.summary.to_string().find("no train.txt/val.txt") != std::string::npos);
+    QCOMPARE(idx.val.front().name, std::string("1"));  // bare stems: no prefix for the only folder
+    DatasetSummary s = idx.summary;
+    QCOMPARE(int(load_samples(idx.val, LoadOptions{}, &s).size()), 4);  // PNG, BMP and JPEG decode
+
+    // The same folder for training: every pair trains, none validates.
+    o.evaluation = false;
+    const auto tr = scan_dataset(o);
+    QCOMPARE(tr.summary.split, std::string("all-train"));
+    QCOMPARE(tr.summary.train_count, 4);
+    QCOMPARE(tr.summary.val_count, 0);
+
+    // Split files with an empty train.txt (a test-only set): evaluation works, training refuses.
+    { std::ofstream(root / "train.txt") << "\n"; }
+    { std::ofstream(root / "val.txt") << "1\n2.png\nimages/3.png\n4\n"; }
+    o.evaluation = true;
+    const auto test_only = scan_dataset(o);
+    QCOMPARE(test_only.summary.split, std::string("official"));
+    QCOMPARE(int(test_only.train.size()), 0);
+    QCOMPARE(int(test_only.val.size()), 4);
+    o.evaluation = false;
+    try {
+      scan_dataset(o);
+      QFAIL("training without training images accepted");
+    } catch (const DatasetError& e) {
+      QVERIFY2(std::string(e.what()).find("no training images") != std::string::npos, e.what());
+    }
+  }
+
+  // train --data kvasir --data other: Kvasir's official split plus every pair of a folder without split
+  // files as extra training images; names stay unique although the stems collide.
+  void two_folders_for_training() {
+    QTemporaryDir dir, run;
+    const fs::path extra = fs::path(dir.path().toStdString()) / "ClinicDB";
+    fs::create_directories(extra / "images");
+    fs::create_directories(extra / "masks");
+    // Same stem as a Kvasir image, and one of its own.
+    write_pair(extra, "cju0qkwl35piu0993l0dewei2", 30, 40, ".png", ".png");
+    write_pair(extra, "12", 30, 40, ".png", ".png");
+    write_pair(extra, "13", 30, 40, ".png", ".png");
+    fs::rename(extra / "masks" / "13.png", extra / "masks" / "13.tif");  // a TIFF mask: named, pair skipped
+
+    DatasetOptions o;
+    o.root = kvasir();
+    o.extra_roots = {extra.string()};
+    o.split_dir = run.path().toStdString();
+    const auto idx = scan_dataset(o);
+    QCOMPARE(idx.summary.pairs_found, 1002);
+    QCOMPARE(idx.summary.train_count, 882);
+    QCOMPARE(idx.summary.val_count, 120);
+    QCOMPARE(idx.summary.split, std::string("official+all-train"));
+    QVERIFY(has_problem(idx.summary, "13.tif", "TIFF is not supported by this build's decoder (stb_image)"));
+    std::set<std::string> names;
+    for (const auto* list : {&idx.train, &idx.val})
+      for (const auto& p : *list) QVERIFY2(names.insert(p.name).second, p.name.c_str());
+    QCOMPARE(int(names.size()), 1002);
+    QVERIFY(names.count("cju0qkwl35piu0993l0dewei2") && names.count("ClinicDB/cju0qkwl35piu0993l0dewei2"));
+    QVERIFY(names.count("ClinicDB/12"));
+    for (const auto& p : idx.val) QVERIFY(p.name.find('/') == std::string::npos);  // val: Kvasir's list only
+    for (const auto& p : idx.train)
+      if (p.name == "ClinicDB/12") QCOMPARE(p.image_path, (extra / "images" / "12.png").string());
+
+    // split.json names both folders; a resumed run resolves the same names again.
+    std::ifstream f(fs::path(o.split_dir) / "split.json");
+    const std::string saved((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    QVERIFY(saved.find("ClinicDB/12") != std::string::npos && saved.find(extra.string()) != std::string::npos);
+    const auto again = scan_dataset(o);
+    QCOMPARE(again.summary.split, std::string("saved"));
+    QCOMPARE(again.summary.train_count, 882);
+    QCOMPARE(again.train.back().name, idx.train.back().name);
+    QCOMPARE(again.train.back().name, std::string("ClinicDB/cju0qkwl35piu0993l0dewei2"));
+
+    // A capped quick run takes from both folders.
+    DatasetOptions small = o;
+    small.split_dir.clear();
+    small.max_images = 12;
+    const auto capped = scan_dataset(small);
+    QCOMPARE(capped.summary.train_count + capped.summary.val_count, 12);
+    int from_extra = 0;
+    for (const auto& p : capped.train) from_extra += p.name.rfind("ClinicDB/", 0) == 0;
+    QCOMPARE(from_extra, 2);
+
+    // A folder given twice is refused, naming it.
+    DatasetOptions twice = small;
+    twice.extra_roots = {kvasir() + "/"};
+    try {
+      scan_dataset(twice);
+      QFAIL("the same folder twice accepted");
+    } catch (const DatasetError& e) {
+      QVERIFY2(std::string(e.what()).find("given twice") != std::string::npos, e.what());
+    }
+  }
+
+  // Files the decoder cannot read and files without a partner are problems naming the file and folder.
+  void unmatched_and_tiff_files_named() {
+    QTemporaryDir dir;
+    const fs::path root = dir.path().toStdString();
+    fs::create_directories(root / "images");
+    fs::create_directories(root / "masks");
+    write_pair(root, "good", 20, 20, ".png", ".png");
+    { std::ofstream(root / "images" / "scan.tif", std::ios::binary) << std::string("II*\0", 4); }
+    write_pair(root, "scan_mask_only", 20, 20, ".png", ".png");
+    fs::remove(root / "images" / "scan_mask_only.png");
+    { std::ofstream(root / "masks" / "scan.png", std::ios::binary) << "x"; }
+    { std::ofstream(root / "images" / "lonely.JPG", std::ios::binary) << "x"; }
+    DatasetOptions o;
+    o.root = root.string();
+    o.evaluation = true;
+    const auto idx = scan_dataset(o);
+    QCOMPARE(int(idx.val.size()), 1);
+    QVERIFY(has_problem(idx.summary, (root / "images" / "scan.tif").string(), "TIFF is not supported"));
+    QVERIFY(has_problem(idx.summary, "scan.tif", "convert to PNG"));
+    QVERIFY(has_problem(idx.summary, (root / "images" / "lonely.JPG").string(),
+                        "no mask with the same name in " + (root / "masks").string()));
+    QVERIFY(has_problem(idx.summary, (root / "masks" / "scan_mask_only.png").string(), "mask without an image"));
+    QVERIFY(!has_problem(idx.summary, "masks/scan.png", ""));  // the TIFF's mask is not a second complaint
+    // Only TIFF pairs: the error names the first problem.
+    fs::remove(root / "images" / "good.png");
+    fs::remove(root / "images" / "lonely.JPG");
+    try {
+      scan_dataset(o);
+      QFAIL("a folder of TIFF images accepted");
+    } catch (const DatasetError& e) {
+      QVERIFY2(std::string(e.what()).find("scan.tif: TIFF is not supported") != std::string::npos, e.what());
+    }
   }
 };
 

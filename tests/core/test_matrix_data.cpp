@@ -137,7 +137,10 @@ class TestMatrixData : public QObject {
                           "RGBA image", "empty folder", "no images/ folder", "missing root", "unreadable image (mode 000)",
                           "split names absent images", "split names only absent images", "image far larger than crop",
                           "crop larger than every image", "corrupt jpeg", "zero-byte image", "corrupt mask",
-                          "malformed split.json", "duplicate stem", "strict mode with a problem"})
+                          "malformed split.json", "duplicate stem", "strict mode with a problem",
+                          "no split files (training)", "no split files (evaluation)", "empty train.txt (evaluation)",
+                          "only train.txt", "TIFF image", "TIFF mask", "second folder", "second folder missing masks/",
+                          "same folder twice", "unreadable images/ folder"})
       QTest::newRow(k) << QString(k);
   }
   void bad_folders() {
@@ -361,6 +364,87 @@ class TestMatrixData : public QObject {
       o.strict = true;
       run();
       QVERIFY2(contains(error, "strict mode") && contains(error, f.root.string()), error.c_str());
+    } else if (k == "no split files (training)" || k == "no split files (evaluation)") {
+      const bool eval = k == "no split files (evaluation)";
+      o.evaluation = eval;
+      samples = scan_and_load(o, s, error);  // no lists written
+      pl::test::report_case(error.empty() ? s.to_string() : "DatasetError: " + error);
+      QVERIFY2(error.empty(), error.c_str());
+      QCOMPARE(s.split, std::string(eval ? "none" : "all-train"));
+      QCOMPARE(s.train_count, eval ? 0 : 3);  // unsplit: all train, or all val for evaluation
+      QCOMPARE(s.val_count, eval ? 3 : 0);
+      QCOMPARE(int(samples.size()), eval ? 0 : 3);
+      bool noted = false;
+      for (const auto& n : s.notes) noted |= contains(n, f.root.string()) && contains(n, "no train.txt/val.txt");
+      QVERIFY2(noted, s.to_string().c_str());
+    } else if (k == "empty train.txt (evaluation)") {
+      f.train.clear();
+      o.evaluation = true;
+      run();
+      QVERIFY2(error.empty(), error.c_str());
+      QCOMPARE(s.train_count, 0);
+      QCOMPARE(s.val_count, 1);
+      o.evaluation = false;  // training without training images is an error naming the folder
+      run();
+      QVERIFY2(contains(error, "no training images left") && contains(error, f.root.string()), error.c_str());
+    } else if (k == "only train.txt") {
+      { std::ofstream(f.root / "train.txt") << "a\nb\n"; }
+      samples = scan_and_load(o, s, error);
+      pl::test::report_case(error.empty() ? s.to_string() : "DatasetError: " + error);
+      good_pairs_load();
+      QCOMPARE(s.val_count, 0);
+      bool noted = false;
+      for (const auto& n : s.notes) noted |= contains(n, "no val.txt");
+      QVERIFY2(noted, s.to_string().c_str());
+    } else if (k == "TIFF image" || k == "TIFF mask") {
+      const bool image = k == "TIFF image";
+      write_image(f.root / "images" / "c.jpg", colour(24, 32));
+      write_image(f.root / "masks" / "c.png", mask(24, 32));
+      const fs::path from = f.root / (image ? "images/c.jpg" : "masks/c.png");
+      const fs::path to = f.root / (image ? "images/c.tif" : "masks/c.TIFF");
+      fs::rename(from, to);
+      f.train.push_back("c");
+      run();
+      good_pairs_load();
+      QVERIFY(!find(samples, "c"));
+      QVERIFY2(has_problem(s, to.string(), "TIFF is not supported by this build's decoder (stb_image); convert to PNG"),
+               problems_text(s).c_str());
+    } else if (k == "second folder") {
+      Folder g{fs::path(tmp.path().toStdString()) / "ClinicDB"};
+      fs::create_directories(g.root / "images");
+      fs::create_directories(g.root / "masks");
+      pair(g, "a");  // the same stem as the first folder's "a"
+      pair(g, "x");
+      o.extra_roots = {g.root.string()};
+      run();
+      good_pairs_load();
+      QVERIFY(find(samples, "ClinicDB/a") && find(samples, "ClinicDB/x"));
+      QCOMPARE(s.train_count, 4);
+      QCOMPARE(s.val_count, 1);
+    } else if (k == "second folder missing masks/") {
+      const fs::path g = fs::path(tmp.path().toStdString()) / "ETIS";
+      fs::create_directories(g / "images");
+      o.extra_roots = {g.string()};
+      run();
+      QVERIFY2(contains(error, "must contain images/") && contains(error, g.string()), error.c_str());
+    } else if (k == "same folder twice") {
+      o.extra_roots = {(f.root / ".." / f.root.filename()).string()};
+      run();
+      QVERIFY2(contains(error, "given twice") && contains(error, f.root.string()), error.c_str());
+    } else if (k == "unreadable images/ folder") {
+      ::chmod((f.root / "images").c_str(), 0);
+      NoReadOverride guard;
+      std::error_code list_ec;
+      const bool can_list = (fs::directory_iterator(f.root / "images", list_ec), !list_ec);
+      run();
+      ::chmod((f.root / "images").c_str(), 0755);
+      if (can_list) {
+        pl::test::report_case("root can still list mode-000 folders here; the folder scans");
+        QVERIFY(::geteuid() == 0 && !guard.dropped());
+        good_pairs_load();
+      } else {
+        QVERIFY2(contains(error, "cannot list") && contains(error, (f.root / "images").string()), error.c_str());
+      }
     } else {
       QFAIL(("no setup for " + k).c_str());
     }
