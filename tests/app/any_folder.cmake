@@ -8,13 +8,7 @@
 # -DEXE=polyplens -DDATA=<kvasir-seg> -DCHECKPOINT=<default.pt> -DOUT=<scratch folder>
 file(REMOVE_RECURSE ${OUT})
 set(folder ${OUT}/SelfLabelled)
-function(run)
-  execute_process(COMMAND ${EXE} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "polyplens ${ARGN} exited ${rc}\n${out}\n${err}")
-  endif()
-  set(last_out "${out}${err}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_cli.cmake)
 
 # The folder: PNG masks from the bundled model, the JPEG images they belong to, no split files.
 run(eval --data ${DATA} --split val --checkpoint ${CHECKPOINT} --max-images 4 --threads 2

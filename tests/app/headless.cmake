@@ -5,7 +5,7 @@ set(_env "POLYPLENS_DATA=${POLYPLENS_TEST_DATA};POLYPLENS_LOG=warn;OMP_NUM_THREA
 
 add_test(NAME headless.cli_version COMMAND polyplens --version)
 set_tests_properties(headless.cli_version PROPERTIES LABELS headless
-                     PASS_REGULAR_EXPRESSION "polyplens ${PROJECT_VERSION} \\\\(headless build\\\\)")
+                     PASS_REGULAR_EXPRESSION "polyplens ${PROJECT_VERSION} \\(headless build\\)")
 
 # The binary links LibTorch and the C/C++ runtime only: no Qt, OpenCV, GStreamer, GLib or spdlog.
 add_test(NAME headless.links_no_gui_libraries COMMAND ${CMAKE_COMMAND} -DEXE=$<TARGET_FILE:polyplens>
