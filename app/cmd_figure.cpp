@@ -11,6 +11,7 @@
 #include "app/commands.h"
 #include "core/data/dataset.h"
 #include "core/data/decode.h"
+#include "core/inference/image8_view.h"
 #include "core/inference/predictor.h"
 #include "core/metrics/figure.h"
 #include "model/atomic_file.h"
@@ -71,13 +72,7 @@ int figure_main(const Argv& argv) {
               info.preset.c_str(), info.device.c_str(), fo.rows, pairs.size(), which.c_str());
 
   const auto predict = [&](const pl::core::data::Image8& rgb) {
-    pl::core::inference::ImageView view;
-    view.data = rgb.pixels.data();
-    view.height = rgb.height;
-    view.width = rgb.width;
-    view.channels = rgb.channels;
-    view.order = pl::core::inference::ImageView::Order::RGB;
-    return predictor.predict(view).mask;
+    return predictor.predict(pl::core::inference::view_of(rgb)).mask;
   };
   const auto fig = pl::core::metrics::make_figure(pairs, predict, fo);
   const auto png = pl::core::data::encode_png(fig.image.pixels.data(), fig.image.height, fig.image.width, 3);

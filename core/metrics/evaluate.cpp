@@ -9,6 +9,7 @@
 #include "model/atomic_file.h"
 #include "core/base/json.h"
 #include "core/data/decode.h"
+#include "core/inference/image8_view.h"
 #include "core/inference/predictor.h"
 #include "core/log/log.h"
 
@@ -48,13 +49,7 @@ EvalReport evaluate(inference::Predictor& predictor, const std::vector<data::Sam
         throw data::DatasetError(p.mask_path + ": mask is " + std::to_string(gt.width) + "x" +
                                  std::to_string(gt.height) + " but image " + p.image_path + " is " +
                                  std::to_string(image.width) + "x" + std::to_string(image.height));
-      inference::ImageView view;
-      view.data = image.pixels.data();
-      view.height = image.height;
-      view.width = image.width;
-      view.channels = image.channels;
-      view.order = inference::ImageView::Order::RGB;
-      const auto pred = predictor.predict(view);
+      const auto pred = predictor.predict(inference::view_of(image));
       meter.add(p.name, pred.mask.data(), gt.pixels.data(), gt.pixels.size());
       infer_ms += pred.timings.infer_ms;
       total_ms += pred.timings.total_ms();

@@ -17,6 +17,7 @@
 
 #include "core/data/dataset.h"
 #include "core/data/decode.h"
+#include "core/inference/image8_view.h"
 #include "core/inference/predictor.h"
 #include "core/metrics/figure.h"
 #include "model/atomic_file.h"
@@ -330,15 +331,7 @@ class TestFigure : public QObject {
     const auto pairs = val_pairs(6);
     QElapsedTimer t;
     t.start();
-    const auto predict = [&](const Image8& rgb) {
-      pl::core::inference::ImageView v;
-      v.data = rgb.pixels.data();
-      v.height = rgb.height;
-      v.width = rgb.width;
-      v.channels = rgb.channels;
-      v.order = pl::core::inference::ImageView::Order::RGB;
-      return predictor.predict(v).mask;
-    };
+    const auto predict = [&](const Image8& rgb) { return predictor.predict(pl::core::inference::view_of(rgb)).mask; };
     const Figure fig = make_figure(pairs, predict, small_cells(3));
     qInfo("figure with a tiny checkpoint: %lld ms", static_cast<long long>(t.elapsed()));
     QCOMPARE(fig.image.width, figure_layout(small_cells(3)).width);
