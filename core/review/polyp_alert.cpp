@@ -29,9 +29,40 @@ PolypAlert::Event PolypAlert::update(double area_fraction) {
   return active_ ? Event::Appeared : Event::Cleared;
 }
 
+PolypAlert::Event PolypAlert::update_mask(const cv::Mat& mask) {
+  if (!tracker_) {
+    EventOptions o;
+    o.min_region_area = options_.area_threshold;
+    o.max_gap = options_.leave_frames - 1;  // closed after leave_frames masks without it
+    o.min_duration_s = 0;                   // durations are not used here; masks are counted, not timed
+    tracker_ = std::make_unique<EventTracker>(o, 1.0);
+  }
+  tracker_->add(masks_++, mask);
+  bool fresh = false, alerted_open = false;
+  for (int id : tracker_->open_events()) {
+    if (alerted_.count(id)) alerted_open = true;
+    if (alerted_.count(id) || tracker_->event(id).frames_seen < options_.enter_frames) continue;
+    alerted_.insert(id);
+    ++alerts_;
+    fresh = true;
+  }
+  if (fresh) {
+    active_ = true;
+    return Event::Appeared;
+  }
+  if (active_ && !alerted_open) {
+    active_ = false;
+    return Event::Cleared;
+  }
+  return Event::None;
+}
+
 void PolypAlert::reset() {
   active_ = false;
   run_ = 0;
+  tracker_.reset();
+  masks_ = 0;
+  alerted_.clear();
 }
 
 const char* to_string(PolypAlert::Event e) {

@@ -6,9 +6,22 @@
 // mask never starts an alert, and one missed mask never ends one, so the cue does not chatter.
 // Feed it every mask in order (LiveSession's on_mask); a frame without a mask is simply not fed.
 //
+// With whole masks (update_mask), it alerts once per polyp event (polyp_events.h, docs/metrics.md §6):
+// regions are followed by overlap, Appeared fires when a new event has been seen in `enter_frames`
+// masks, and not again for that event however long it stays or flickers; a second polyp appearing
+// beside the first is a new event and alerts again. Cleared comes when no alerted event is open any
+// more (each unseen for `leave_frames` masks). Regions below `area_threshold` of the frame count
+// as no polyp.
+//
 // Threading model: not thread-safe; one thread feeds and reads it (e.g. the inference thread calls
 // update() and forwards the returned event to the GUI with a queued call).
 #include <cstdint>
+#include <memory>
+#include <set>
+
+#include <opencv2/core.hpp>
+
+#include "core/review/polyp_events.h"
 
 namespace pl::core::review {
 
@@ -29,7 +42,10 @@ class PolypAlert {
   // Feeds the area fraction of the next mask; returns Appeared / Cleared on the mask that changes
   // the state, None otherwise.
   Event update(double area_fraction);
-  void reset();  // back to not alerting (a new source)
+  // Feeds the next mask (CV_8U, non-zero = polyp; the same size each time): one alert per event.
+  // Throws std::invalid_argument for a bad mask (see EventTracker::add).
+  Event update_mask(const cv::Mat& mask);
+  void reset();  // back to not alerting, events forgotten (a new source)
 
   bool active() const { return active_; }
   int64_t alerts() const { return alerts_; }  // Appeared events so far
@@ -40,6 +56,9 @@ class PolypAlert {
   bool active_ = false;
   int run_ = 0;  // consecutive masks disagreeing with the current state
   int64_t alerts_ = 0;
+  std::unique_ptr<EventTracker> tracker_;  // update_mask() only; made on its first call
+  int64_t masks_ = 0;                      // masks fed to update_mask()
+  std::set<int> alerted_;                  // events that raised Appeared
 };
 
 const char* to_string(PolypAlert::Event e);
