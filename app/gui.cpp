@@ -11,6 +11,7 @@
 #include "core/log/log.h"
 #include "ui/live_tab.h"
 #include "ui/main_window.h"
+#include "ui/model_loader.h"
 #include "ui/settings.h"
 #include "ui/theme.h"
 
@@ -76,7 +77,7 @@ int run_gui(int argc, char** argv, const Argv& /*args*/) {
       waited += poll->interval() / 1000.0;
       const auto* live = window.live_tab();
       const bool video_ready = !live->has_source() || live->frames_shown() > 0;
-      const auto status = live->model_status();
+      const auto status = live->model()->status();
       const bool model_ready = status == pl::ui::ModelStatus::kNone || status == pl::ui::ModelStatus::kRunning;
       // Ready for a second (5 polls), so the HUD shows settled rates rather than the first mask's.
       ready_polls = video_ready && model_ready ? ready_polls + 1 : 0;

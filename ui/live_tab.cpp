@@ -3,29 +3,25 @@
 #include <QAction>
 #include <QDir>
 #include <QFileInfo>
-#include <QHeaderView>
-#include <QLabel>
-#include <QTableWidget>
-#include <QThread>
+#include <QFutureWatcher>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
 #include <cmath>
 
-#include "core/export/batch_export.h"
 #include "core/export/export_paths.h"
 #include "core/export/recorder.h"
 #include "core/export/snapshot.h"
 #include "core/log/log.h"
 #include "core/overlay/overlay.h"
-#include "core/review/detection_scan.h"
-#include "core/review/segment_report.h"
+#include "core/pipeline/live_session_bridge.h"
+#include "core/pipeline/predictor_segmenter.h"
 #include "core/video/make_source.h"
 #include "ui/image_convert.h"
-#include "core/pipeline/predictor_segmenter.h"
+#include "ui/model_loader.h"
+#include "ui/review_panel.h"
 #include "ui/settings.h"
 #include "ui/source_bar.h"
-#include "ui/timeline_slider.h"
 #include "ui/transport_bar.h"
 #include "ui/video_view.h"
 
@@ -63,6 +59,8 @@ LiveTab::LiveTab(Settings& settings, QWidget* parent) : QWidget(parent), setting
   view_ = new VideoView(this);
   transport_ = new TransportBar(this);
   transport_->hide();
+  model_ = new ModelLoader(settings_, this);
+  review_ = new ReviewPanel(view_, transport_, model_, this);
 
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -73,11 +71,11 @@ LiveTab::LiveTab(Settings& settings, QWidget* parent) : QWidget(parent), setting
 
   overlay_mode_ = settings_.overlay_mode();
   overlay_alpha_ = settings_.overlay_alpha();
-  device_ = settings_.device();
   source_bar_->set_overlay_mode(overlay_mode_);
   source_bar_->set_overlay_alpha(overlay_alpha_);
   view_->set_hud_visible(settings_.hud_visible());
   refresh_sources();
+  recompose();  // hands the overlay settings to the review panel
 
   connect(source_bar_, &SourceBar::open_requested, this, &LiveTab::open_source);
   connect(source_bar_, &SourceBar::open_file_requested, this, &LiveTab::open_file_requested);
@@ -90,41 +88,21 @@ LiveTab::LiveTab(Settings& settings, QWidget* parent) : QWidget(parent), setting
   connect(transport_, &TransportBar::speed_changed, this, &LiveTab::set_speed);
   connect(transport_, &TransportBar::next_detection_requested, this, &LiveTab::next_detection);
   connect(transport_, &TransportBar::previous_detection_requested, this, &LiveTab::previous_detection);
-  connect(transport_, &TransportBar::scan_requested, this, &LiveTab::scan_detections);
-  connect(&loader_, &QFutureWatcher<LoadResult>::finished, this, [this] { on_loaded(loader_.result()); });
+  connect(review_, &ReviewPanel::seek_requested, this, [this](qint64 frame) { seek(frame); });
+  connect(model_, &ModelLoader::segmenter_ready, this, &LiveTab::on_segmenter);
+  connect(model_, &ModelLoader::changed, this, &LiveTab::refresh_hud);
+  connect(model_, &ModelLoader::failed, this, [this](const QString& file, const QString& error) {
+    view_->show_toast(tr("Cannot load %1: %2 — load a checkpoint written by 'polyplens train' or the "
+                         "Training tab.").arg(file, error),
+                      8000);
+  });
 
   session_ = std::make_unique<core::LiveSession>();
-  core::SessionCallbacks cb;
-  cb.on_update = [this] { QMetaObject::invokeMethod(this, [this] { pull(); }, Qt::QueuedConnection); };
-  cb.on_state = [this](core::SourceState s, const core::SourceInfo& info) {
-    QMetaObject::invokeMethod(this, [this, s, info] { on_state(s, info); }, Qt::QueuedConnection);
-  };
-  cb.on_error = [this](const core::VideoError& e) {
-    QMetaObject::invokeMethod(this, [this, e] { on_error(e); }, Qt::QueuedConnection);
-  };
-  cb.on_reconnect = [this](const core::ReconnectInfo& r) {
-    QMetaObject::invokeMethod(this, [this, r] { on_reconnect(r); }, Qt::QueuedConnection);
-  };
-  cb.on_mask = [this, track = track_](const core::MaskResult& m) {
-    track->record_mask(m.frame_index, m.mask);  // thread-safe, O(1)
-    QMetaObject::invokeMethod(this, [this, f = m.frame_index, a = m.polyp_area_percent / 100.0] {
-      on_mask_area(f, a);
-    }, Qt::QueuedConnection);
-  };
-  cb.on_inference_error = [this](const std::string& message) {
-    QMetaObject::invokeMethod(this, [this, m = q(message)] {
-      model_message_ = m;
-      view_->show_toast(tr("Inference failed: %1").arg(m), 4000);
-    }, Qt::QueuedConnection);
-  };
-  session_->set_callbacks(std::move(cb));
+  connect_session();
 
   install_shortcuts();
   hud_timer_.setInterval(250);  // mask age keeps growing while nothing new arrives
-  connect(&hud_timer_, &QTimer::timeout, this, [this] {
-    refresh_hud();
-    refresh_strip();
-  });
+  connect(&hud_timer_, &QTimer::timeout, this, &LiveTab::refresh_hud);
   hud_timer_.start();
   view_->set_placeholder(
       tr("No video source.\n\nFile ▸ Open video… (Ctrl+O), File ▸ Open stream URL… (Ctrl+U),\n"
@@ -133,10 +111,24 @@ LiveTab::LiveTab(Settings& settings, QWidget* parent) : QWidget(parent), setting
 }
 
 LiveTab::~LiveTab() {
-  scan_.reset();      // cancels and joins
-  exporter_.reset();  // cancels and joins
   if (recorder_) recorder_->stop();  // finalises the file
   if (session_) session_->stop();
+}
+
+void LiveTab::connect_session() {
+  using B = core::LiveSessionBridge;
+  bridge_ = new B(*session_, this);
+  connect(bridge_, &B::updateReady, this, &LiveTab::pull);
+  connect(bridge_, &B::stateChanged, this, &LiveTab::on_state);
+  connect(bridge_, &B::errorOccurred, this, &LiveTab::on_error);
+  connect(bridge_, &B::reconnecting, this, &LiveTab::on_reconnect);
+  connect(bridge_, &B::maskReady, this, [this](qint64 frame, qint64, double percent) {
+    on_mask_area(frame, percent / 100.0);
+  });
+  connect(bridge_, &B::inferenceFailed, this, [this](const QString& message) {
+    model_->set_message(message);
+    view_->show_toast(tr("Inference failed: %1").arg(message), 4000);
+  });
 }
 
 Hud* LiveTab::hud() const { return view_->hud(); }
@@ -191,13 +183,7 @@ void LiveTab::open_frame_source(std::unique_ptr<core::FrameSource> source, const
   view_->set_dimmed(false);
   view_->set_alert(false);
   view_->set_banner(tr("Opening %1…").arg(spec), false);
-  scan_.reset();  // a pass over the previous file is of no use now
-  scan_pending_ = false;
-  transport_->set_scan_progress(-1);
-  track_->reset(0, 0);
-  track_->set_source(spec.toStdString());
-  strip_revision_ = ~uint64_t{0};
-  transport_->slider()->set_marks({});
+  review_->reset(spec);
   alert_.reset();
   transport_->set_duration(0, 0);
   transport_->hide();
@@ -237,6 +223,7 @@ void LiveTab::on_state(core::SourceState s, const core::SourceInfo& info) {
   if (source_spec_.isEmpty() && s != S::Stopped) return;  // a late report from a closed source
   source_state_ = s;
   source_info_ = info;
+  review_->set_source_info(info);
   switch (s) {
     case S::Opening:
       view_->set_banner(info.live ? tr("Connecting to %1…").arg(q(info.description))
@@ -251,9 +238,6 @@ void LiveTab::on_state(core::SourceState s, const core::SourceInfo& info) {
       if (info.seekable) {
         if (transport_->frame_count() != info.frame_count || transport_->fps() != info.fps) {
           transport_->set_duration(info.frame_count, info.fps);
-        }
-        if (track_->known_frames() == 0 && track_->frame_count() != info.frame_count) {
-          track_->reset(info.frame_count, info.fps);
         }
         transport_->show();
       } else {
@@ -306,7 +290,7 @@ void LiveTab::pull() {
   shown_ = std::move(u.frame);
   if (u.mask) shown_mask_ = std::move(u.mask);
   mask_matches_frame_ = u.mask_matches_frame;
-  if (u.new_mask && model_status_ == ModelStatus::kWarmingUp) model_status_ = ModelStatus::kRunning;
+  if (u.new_mask) model_->mark_running();
   if (!changed) return;
   recompose();
   if (u.new_frame) {
@@ -324,11 +308,12 @@ void LiveTab::pull() {
 }
 
 void LiveTab::recompose() {
-  if (shown_.empty()) return;
   core::OverlayOptions o;
   o.mode = core::overlay_mode_from_string(overlay_mode_.toStdString());
   o.alpha = overlay_alpha_;
-  const cv::Mat mask = (shown_mask_ && model_loaded()) ? shown_mask_->mask : cv::Mat();
+  review_->set_overlay(o);
+  if (shown_.empty()) return;
+  const cv::Mat mask = (shown_mask_ && model_->loaded()) ? shown_mask_->mask : cv::Mat();
   try {
     composed_ = core::compose_overlay(shown_.bgr, mask, o);
   } catch (const std::exception& e) {  // a malformed mask must not take the picture away
@@ -341,100 +326,37 @@ void LiveTab::recompose() {
 void LiveTab::refresh_hud() {
   const core::SessionStats st = session_->stats();
   HudState h;
-  h.model = model_status_;
-  h.message = model_message_;
-  if (model_status_ == ModelStatus::kWarmingUp && st.masks > 0 && !st.warming_up) h.model = ModelStatus::kRunning;
+  h.model = model_->status();
+  h.message = model_->message();
+  if (h.model == ModelStatus::kWarmingUp && st.masks > 0 && !st.warming_up) h.model = ModelStatus::kRunning;
   h.capture_fps = st.capture_fps;
   h.inference_fps = st.inference_fps;
   h.mask_age_ms = st.mask_age_ms;
   h.mask_matches_frame = mask_matches_frame_;
   h.dropped_inference = st.dropped_inference;
   h.dropped_display = st.dropped_display;
-  h.device = model_device_.isEmpty() ? tr("no model") : model_device_;
+  h.device = model_->model_device().isEmpty() ? tr("no model") : model_->model_device();
   view_->set_hud_state(h);
 }
 
 // --- Model -----------------------------------------------------------------------------------
 
-void LiveTab::load_checkpoint(const QString& path) {
-  if (path.isEmpty()) return;
-  const int generation = ++load_generation_;
-  model_status_ = ModelStatus::kLoading;
-  model_message_ = QFileInfo(path).fileName();
-  refresh_hud();
-  Q_EMIT model_changed(tr("loading %1…").arg(QFileInfo(path).fileName()));
-  core::inference::PredictorOptions options;
-  options.device = device_.toStdString();
-  options.threads = std::max(1, QThread::idealThreadCount());
-  loader_.setFuture(QtConcurrent::run([generation, path, options]() {
-    LoadResult r;
-    r.generation = generation;
-    r.path = path;
-    try {
-      r.segmenter = std::make_shared<core::PredictorSegmenter>(path.toStdString(), options);
-    } catch (const std::exception& e) {
-      r.error = QString::fromStdString(e.what());
-    }
-    return r;
-  }));
-}
-
-void LiveTab::on_loaded(const LoadResult& r) {
-  if (r.generation != load_generation_) return;  // a newer load was started meanwhile
-  const QString name = QFileInfo(r.path).fileName();
-  if (!r.segmenter) {
-    model_status_ = ModelStatus::kFailed;
-    model_message_ = r.error;
-    pl::log::get("ui")->warn("cannot load checkpoint {}: {}", r.path.toStdString(), r.error.toStdString());
-    view_->show_toast(tr("Cannot load %1: %2 — load a checkpoint written by 'polyplens train' or the "
-                         "Training tab.").arg(name, r.error),
-                      8000);
+void LiveTab::on_segmenter(std::shared_ptr<core::PredictorSegmenter> segmenter) {
+  if (!segmenter) {  // unloaded
+    session_->set_segmenter(nullptr);
+    shown_mask_.reset();
+    recompose();
     refresh_hud();
-    Q_EMIT model_changed(model_summary());
     return;
   }
-  checkpoint_ = r.path;
-  model_preset_ = q(r.segmenter->info().preset);
-  model_device_ = q(r.segmenter->info().device);
-  model_message_.clear();
-  model_status_ = ModelStatus::kWarmingUp;
-  settings_.set_last_checkpoint(r.path);
-  pl::log::get("ui")->info("model loaded: {}", r.segmenter->describe());
-  session_->set_segmenter(core::share_segmenter(r.segmenter));
+  session_->set_segmenter(core::share_segmenter(std::move(segmenter)));
   // A paused file gets no new frames: deliver the one on screen again so it gets its mask.
   if (core::FrameSource* src = session_->source();
       src && source_info_.seekable && source_state_ != core::SourceState::Playing && shown_index_ >= 0) {
     src->seek_to_frame(shown_index_);
   }
-  view_->show_toast(tr("Model loaded: %1").arg(model_summary()));
+  view_->show_toast(tr("Model loaded: %1").arg(model_->summary()));
   refresh_hud();
-  Q_EMIT model_changed(model_summary());
-}
-
-void LiveTab::unload_model() {
-  ++load_generation_;
-  session_->set_segmenter(nullptr);
-  checkpoint_.clear();
-  model_preset_.clear();
-  model_device_.clear();
-  model_status_ = ModelStatus::kNone;
-  shown_mask_.reset();
-  recompose();
-  refresh_hud();
-  Q_EMIT model_changed(model_summary());
-}
-
-QString LiveTab::model_summary() const {
-  if (model_status_ == ModelStatus::kLoading) return tr("loading %1…").arg(model_message_);
-  if (checkpoint_.isEmpty()) return model_status_ == ModelStatus::kFailed ? tr("failed to load") : tr("no model");
-  return QStringLiteral("%1 · %2 · %3").arg(model_preset_, QFileInfo(checkpoint_).fileName(), model_device_);
-}
-
-void LiveTab::set_device(const QString& device) {
-  if (device == device_) return;
-  device_ = device;
-  settings_.set_device(device);
-  if (!checkpoint_.isEmpty()) load_checkpoint(checkpoint_);
 }
 
 // --- Overlay ---------------------------------------------------------------------------------
@@ -511,7 +433,7 @@ void LiveTab::set_speed(double speed) {
 
 void LiveTab::next_detection() {
   if (!source_info_.seekable) return;
-  const int64_t f = track_->next_detection(shown_index_);
+  const int64_t f = review_->detections()->next_detection(shown_index_);
   if (f < 0) {
     view_->show_toast(tr("No later detection (so far: only frames shown or scanned are known)"), 2000);
     return;
@@ -522,7 +444,7 @@ void LiveTab::next_detection() {
 
 void LiveTab::previous_detection() {
   if (!source_info_.seekable) return;
-  const int64_t f = track_->previous_detection(shown_index_);
+  const int64_t f = review_->detections()->previous_detection(shown_index_);
   if (f < 0) {
     view_->show_toast(tr("No earlier detection"), 2000);
     return;
@@ -531,37 +453,13 @@ void LiveTab::previous_detection() {
   seek(f);
 }
 
-void LiveTab::on_mask_area(int64_t frame, double area) {
+void LiveTab::on_mask_area(int64_t frame, double area_fraction) {
+  if (source_spec_.isEmpty()) return;  // a late mask of a closed source
+  review_->detections()->record(frame, area_fraction);
   using E = core::review::PolypAlert::Event;
-  const E e = alert_.update(area);
+  const E e = alert_.update(area_fraction);
   if (e == E::Appeared) view_->set_alert(true);
   if (e == E::Cleared) view_->set_alert(false);
-  (void)frame;
-}
-
-void LiveTab::refresh_strip() {
-  if (!transport_->isVisible()) return;
-  const int cells = transport_->slider()->strip_cells();
-  const uint64_t rev = track_->revision();
-  if (rev == strip_revision_ && cells == strip_cells_) return;
-  strip_revision_ = rev;
-  strip_cells_ = cells;
-  std::vector<TimelineMark> marks;
-  const auto strip = track_->strip(cells);
-  marks.reserve(strip.size());
-  float peak = 0;
-  for (const auto& c : strip) peak = std::max(peak, c.peak_area);
-  for (const auto& c : strip) {
-    TimelineMark m;
-    m.first = c.first;
-    m.last = c.last;
-    m.state = c.state == core::review::StripCell::State::Detected ? TimelineMark::State::Detected
-              : c.state == core::review::StripCell::State::Clear  ? TimelineMark::State::Clear
-                                                                   : TimelineMark::State::Unknown;
-    m.strength = peak > 0 ? c.peak_area / peak : 1.0f;
-    marks.push_back(m);
-  }
-  transport_->slider()->set_marks(std::move(marks));
 }
 
 // --- Capture ---------------------------------------------------------------------------------
@@ -588,11 +486,11 @@ void LiveTab::snapshot() {
   meta.frame_index = shown_.index;
   meta.pts_ns = shown_.pts_ns;
   cv::Mat mask;
-  if (shown_mask_ && model_loaded()) {
+  if (shown_mask_ && model_->loaded()) {
     mask = shown_mask_->mask;
-    meta.model_preset = model_preset_.toStdString();
-    meta.checkpoint = QFileInfo(checkpoint_).fileName().toStdString();
-    meta.device = model_device_.toStdString();
+    meta.model_preset = model_->preset().toStdString();
+    meta.checkpoint = QFileInfo(model_->checkpoint()).fileName().toStdString();
+    meta.device = model_->model_device().toStdString();
     meta.mask_frame_index = shown_mask_->frame_index;
     meta.mask_age_ms = core::ms_between(shown_mask_->captured, core::Clock::now());
   }
@@ -669,236 +567,6 @@ void LiveTab::toggle_recording() {
   view_->set_recording(true);
   view_->show_toast(tr("Recording to %1").arg(QDir::toNativeSeparators(q(o.path))));
   Q_EMIT recording_changed(true);
-}
-
-bool LiveTab::scanning() const { return scan_pending_ || (scan_ && scan_->running()); }
-
-bool LiveTab::scan_detections() {
-  if (scanning()) {
-    if (scan_) scan_->cancel();
-    return false;
-  }
-  if (!source_info_.seekable || source_spec_.isEmpty()) {
-    view_->show_toast(tr("The detection pass works on video files"), 3000);
-    return false;
-  }
-  if (checkpoint_.isEmpty()) {
-    view_->show_toast(tr("The detection pass needs a model: Model ▸ Load checkpoint…"), 4000);
-    return false;
-  }
-  core::review::JobCallbacks cb;
-  cb.on_progress = [this](const core::review::JobProgress& p) {
-    QMetaObject::invokeMethod(this, [this, f = p.fraction()] { transport_->set_scan_progress(f); },
-                              Qt::QueuedConnection);
-  };
-  cb.on_finished = [this](const core::review::JobResult& r) {
-    QMetaObject::invokeMethod(this, [this, r] {
-      transport_->set_scan_progress(-1);
-      using O = core::review::JobOutcome;
-      view_->show_toast(r.outcome == O::Finished    ? tr("Detection pass finished: %1 segment(s)")
-                                                          .arg(track_->segments().size())
-                        : r.outcome == O::Cancelled ? tr("Detection pass cancelled")
-                                                    : tr("Detection pass failed: %1").arg(q(r.error)),
-                        4000);
-      Q_EMIT scan_finished(r.outcome == O::Finished);
-    }, Qt::QueuedConnection);
-  };
-  scan_ = std::make_unique<core::review::DetectionScan>(track_, cb);
-  scan_pending_ = true;
-  transport_->set_scan_progress(0);
-  // Its own model instance (the live pipeline keeps using its own), built off the GUI thread.
-  auto* watcher = new QFutureWatcher<LoadResult>(this);
-  connect(watcher, &QFutureWatcher<LoadResult>::finished, this,
-          [this, watcher, video = source_spec_.toStdString(), scan = scan_.get()] {
-            LoadResult r = watcher->result();
-            watcher->deleteLater();
-            if (scan != scan_.get()) return;  // another file was opened meanwhile
-            scan_pending_ = false;
-            if (!r.segmenter) {
-              transport_->set_scan_progress(-1);
-              view_->show_toast(tr("Detection pass: cannot load the model: %1").arg(r.error), 6000);
-              Q_EMIT scan_finished(false);
-              return;
-            }
-            core::review::ScanOptions options;
-            options.stride = 2;  // every other frame: half the cost, segments stay whole (max_gap 5)
-            try {
-              scan_->start(video, core::share_segmenter(std::move(r.segmenter)), options);
-            } catch (const std::exception& e) {
-              transport_->set_scan_progress(-1);
-              view_->show_toast(tr("Detection pass: %1").arg(q(e.what())), 6000);
-              Q_EMIT scan_finished(false);
-            }
-          });
-  core::inference::PredictorOptions po;
-  po.device = device_.toStdString();
-  watcher->setFuture(QtConcurrent::run([path = checkpoint_, po]() {
-    LoadResult r;
-    r.path = path;
-    try {
-      r.segmenter = std::make_shared<core::PredictorSegmenter>(path.toStdString(), po);
-    } catch (const std::exception& e) {
-      r.error = QString::fromStdString(e.what());
-    }
-    return r;
-  }));
-  return true;
-}
-
-bool LiveTab::exporting() const { return exporter_ && exporter_->running(); }
-
-void LiveTab::cancel_export() {
-  if (exporter_) exporter_->cancel();
-}
-
-bool LiveTab::export_frames(const QString& out_dir, bool detections_only, int every_n) {
-  if (exporting()) {
-    view_->show_toast(tr("An export is already running"));
-    return false;
-  }
-  if (!source_info_.seekable || source_spec_.isEmpty()) {
-    view_->show_toast(tr("Export frames works on video files: open one first (File ▸ Open video…)"), 5000);
-    return false;
-  }
-  if (detections_only && checkpoint_.isEmpty()) {
-    view_->show_toast(tr("Exporting detections needs a model: Model ▸ Load checkpoint…"), 5000);
-    return false;
-  }
-  core::exporting::BatchExportOptions options;
-  options.selection = detections_only ? core::exporting::BatchSelection::Detections
-                                      : core::exporting::BatchSelection::EveryNth;
-  options.every_n = std::max(1, every_n);
-  options.snapshot.out_dir = out_dir.toStdString();
-  options.snapshot.overlay_options.mode = core::overlay_mode_from_string(overlay_mode_.toStdString());
-  options.snapshot.overlay_options.alpha = overlay_alpha_;
-  core::exporting::SnapshotMeta meta;
-  meta.source = source_info_.description;
-  meta.model_preset = model_preset_.toStdString();
-  meta.checkpoint = QFileInfo(checkpoint_).fileName().toStdString();
-  meta.device = model_device_.toStdString();
-  const QString checkpoint = checkpoint_;
-  const QString device = device_;
-  const std::string video = source_spec_.toStdString();
-
-  pl::core::review::JobCallbacks cb;
-  cb.on_progress = [this](const pl::core::review::JobProgress& p) {
-    QMetaObject::invokeMethod(this, [this, f = p.fraction()] { Q_EMIT export_progress(f); }, Qt::QueuedConnection);
-  };
-  cb.on_finished = [this](const pl::core::review::JobResult& r) {
-    QMetaObject::invokeMethod(this, [this, r] {
-      const auto summary = exporter_ ? exporter_->summary() : core::exporting::BatchSummary{};
-      using O = pl::core::review::JobOutcome;
-      const QString message =
-          r.outcome == O::Finished    ? tr("Exported %1 frames to %2").arg(summary.frames_exported).arg(q(summary.folder))
-          : r.outcome == O::Cancelled ? tr("Export cancelled after %1 frames (kept in %2)")
-                                            .arg(summary.frames_exported).arg(q(summary.folder))
-                                      : tr("Export failed: %1").arg(q(r.error));
-      view_->show_toast(message, 6000);
-      Q_EMIT export_finished(r.outcome == O::Finished, message);
-    }, Qt::QueuedConnection);
-  };
-  exporter_ = std::make_unique<core::exporting::BatchExporter>(cb);
-  // The exporter needs its own model instance (the live pipeline keeps its own); building it takes
-  // seconds, so it happens on the exporter's side of a QtConcurrent hop.
-  auto* watcher = new QFutureWatcher<QString>(this);
-  auto segmenter = std::make_shared<std::unique_ptr<core::FrameSegmenter>>();
-  connect(watcher, &QFutureWatcher<QString>::finished, this,
-          [this, watcher, segmenter, video, meta, options] {
-            const QString error = watcher->result();
-            watcher->deleteLater();
-            if (!error.isEmpty()) {
-              view_->show_toast(tr("Cannot export: %1").arg(error), 6000);
-              Q_EMIT export_finished(false, error);
-              return;
-            }
-            try {
-              exporter_->start(video, std::move(*segmenter), meta, options);
-            } catch (const std::exception& e) {
-              view_->show_toast(tr("Cannot export: %1").arg(q(e.what())), 6000);
-              Q_EMIT export_finished(false, q(e.what()));
-            }
-          });
-  watcher->setFuture(QtConcurrent::run([segmenter, checkpoint, device]() -> QString {
-    if (checkpoint.isEmpty()) return {};
-    try {
-      core::inference::PredictorOptions po;
-      po.device = device.toStdString();
-      *segmenter = std::make_unique<core::PredictorSegmenter>(checkpoint.toStdString(), po);
-      return {};
-    } catch (const std::exception& e) {
-      return QString::fromStdString(e.what());
-    }
-  }));
-  view_->show_toast(tr("Exporting frames to %1…").arg(QDir::toNativeSeparators(out_dir)));
-  return true;
-}
-
-QString LiveTab::export_detection_report(const QString& path) {
-  QString error;
-  if (!track_ || track_->segments().empty()) {
-    error = tr("No detections to report yet: play the file with a model loaded, or scan it (Scan).");
-  } else {
-    try {
-      core::review::write_segments_csv(path.toStdString(), *track_, true);
-    } catch (const std::exception& e) {
-      error = QString::fromStdString(e.what());
-    }
-  }
-  if (error.isEmpty()) {
-    view_->show_toast(tr("Detection report saved: %1").arg(path), 3000);
-    pl::log::get("ui")->info("detection report written to {}", path.toStdString());
-  } else {
-    view_->show_toast(tr("Detection report not saved: %1").arg(error), 5000);
-  }
-  return error;
-}
-
-QTableWidget* LiveTab::show_segments() {
-  if (!segments_dialog_) {
-    segments_dialog_ = new QDialog(this);
-    segments_dialog_->setWindowTitle(tr("Detection segments"));
-    auto* layout = new QVBoxLayout(segments_dialog_);
-    auto* note = new QLabel(tr("Frames shown or scanned so far. Click a row to go to its start."), segments_dialog_);
-    auto* table = new QTableWidget(0, 5, segments_dialog_);
-    table->setObjectName(QStringLiteral("segments"));
-    table->setHorizontalHeaderLabels({tr("Start"), tr("End"), tr("Duration"), tr("Peak area"), tr("Peak frame")});
-    table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
-    table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    connect(table, &QTableWidget::cellClicked, this, [this, table](int row, int) {
-      const QTableWidgetItem* item = table->item(row, 0);
-      if (item) seek(item->data(Qt::UserRole).toLongLong());
-    });
-    layout->addWidget(note);
-    layout->addWidget(table);
-    segments_dialog_->resize(520, 320);
-  }
-  auto* table = segments_dialog_->findChild<QTableWidget*>(QStringLiteral("segments"));
-  const double fps = source_info_.fps > 0 ? source_info_.fps : 0.0;
-  const auto when = [fps](int64_t frame) {
-    if (fps <= 0) return QString::number(frame);
-    const double t = double(frame) / fps;
-    return QStringLiteral("%1:%2 (%3)")
-        .arg(int(t) / 60)
-        .arg(t - 60 * (int(t) / 60), 4, 'f', 1, QLatin1Char('0'))
-        .arg(frame);
-  };
-  const auto segments = track_ ? track_->segments() : std::vector<core::review::DetectionSegment>{};
-  table->setRowCount(int(segments.size()));
-  for (int r = 0; r < int(segments.size()); ++r) {
-    const auto& g = segments[size_t(r)];
-    auto* start = new QTableWidgetItem(when(g.start));
-    start->setData(Qt::UserRole, qlonglong(g.start));
-    table->setItem(r, 0, start);
-    table->setItem(r, 1, new QTableWidgetItem(when(g.end)));
-    table->setItem(r, 2, new QTableWidgetItem(fps > 0 ? tr("%1 s").arg(double(g.length()) / fps, 0, 'f', 2)
-                                                      : tr("%1 frames").arg(g.length())));
-    table->setItem(r, 3, new QTableWidgetItem(QStringLiteral("%1 %").arg(100.0 * g.peak_area, 0, 'f', 1)));
-    table->setItem(r, 4, new QTableWidgetItem(QString::number(g.peak_frame)));
-  }
-  segments_dialog_->show();
-  segments_dialog_->raise();
-  return table;
 }
 
 }  // namespace pl::ui

@@ -30,6 +30,8 @@
 
 #include "ui/help_dialogs.h"
 #include "ui/live_tab.h"
+#include "ui/model_loader.h"
+#include "ui/review_panel.h"
 #include "ui/source_bar.h"
 #include "ui/training_form.h"
 #include "ui/training_tab.h"
@@ -67,14 +69,14 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   statusBar()->addWidget(source_label_, 1);
   statusBar()->addPermanentWidget(model_label_);
   source_label_->setText(tr("Source: %1").arg(live_->source_description()));
-  model_label_->setText(tr("Model: %1").arg(live_->model_summary()));
+  model_label_->setText(tr("Model: %1").arg(live_->model()->summary()));
 
   build_menus();
 
   connect(live_, &LiveTab::source_changed, this, [this](const QString& d) {
     source_label_->setText(tr("Source: %1").arg(d));
   });
-  connect(live_, &LiveTab::model_changed, this, [this](const QString& m) {
+  connect(live_->model(), &ModelLoader::changed, this, [this](const QString& m) {
     model_label_->setText(tr("Model: %1").arg(m));
   });
   connect(live_, &LiveTab::overlay_mode_changed, this, [this](const QString& mode) {
@@ -85,7 +87,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(live_, &LiveTab::full_screen_toggled, this, [this] { set_full_screen(!isFullScreen()); });
   connect(live_, &LiveTab::open_file_requested, this, &MainWindow::open_video_dialog);
   connect(training_, &TrainingTab::use_checkpoint, this, [this](const QString& path) {
-    live_->load_checkpoint(path);
+    live_->model()->load(path);
     tabs_->setCurrentWidget(live_);
   });
   // The Live tab's single-key shortcuts (space, arrows, N, P, R) must not fire while the user
@@ -124,7 +126,7 @@ void MainWindow::build_menus() {
                                                       tr("CSV files (*.csv)"));
     if (path.isEmpty()) return;
     settings_.set_last_folder("export", QFileInfo(path).absolutePath());
-    live_->export_detection_report(path);
+    live_->review()->export_detection_report(path);
   });
   file->addSeparator();
   QAction* quit = file->addAction(tr("Quit"), QKeySequence::Quit, this, &QWidget::close);
@@ -145,9 +147,9 @@ void MainWindow::build_menus() {
     a->setCheckable(true);
     a->setData(name);
     a->setToolTip(tip);
-    a->setChecked(name == live_->device());
+    a->setChecked(name == live_->model()->device());
     device_group_->addAction(a);
-    connect(a, &QAction::triggered, this, [this, n = name] { live_->set_device(n); });
+    connect(a, &QAction::triggered, this, [this, n = name] { live_->model()->set_device(n); });
   }
 
   // View
@@ -177,7 +179,8 @@ void MainWindow::build_menus() {
   leave->setShortcut(QKeySequence(Qt::Key_Escape));
   connect(leave, &QAction::triggered, this, [this] { set_full_screen(false); });
   addAction(leave);
-  view->addAction(tr("Detection segments…"), QKeySequence(Qt::CTRL | Qt::Key_G), live_, &LiveTab::show_segments);
+  view->addAction(tr("Detection segments…"), QKeySequence(Qt::CTRL | Qt::Key_G), live_->review(),
+                  &ReviewPanel::show_segments);
   hud_ = view->addAction(tr("HUD"));
   hud_->setShortcut(QKeySequence(Qt::Key_H));
   hud_->setCheckable(true);
@@ -218,7 +221,7 @@ void MainWindow::rebuild_recent_menu() {
 void MainWindow::open_path(const QString& path) {
   if (path.isEmpty()) return;
   if (is_checkpoint_path(path)) {
-    live_->load_checkpoint(path);
+    live_->model()->load(path);
     return;
   }
   // Streams, devices and the test pattern are opened as typed; files by absolute path.
@@ -283,7 +286,7 @@ void MainWindow::load_checkpoint_dialog() {
                                                     settings_.last_folder("checkpoint"), tr(kCheckpointFilter));
   if (path.isEmpty()) return;
   settings_.set_last_folder("checkpoint", QFileInfo(path).absolutePath());
-  live_->load_checkpoint(path);
+  live_->model()->load(path);
 }
 
 void MainWindow::load_backbone_dialog() {
@@ -307,9 +310,9 @@ void MainWindow::export_frames_dialog() {
   auto* n = new QSpinBox(&dialog);
   n->setRange(1, 100000);
   n->setValue(25);
-  (live_->model_loaded() ? detections : nth)->setChecked(true);
-  detections->setEnabled(live_->model_loaded());
-  if (!live_->model_loaded()) detections->setToolTip(tr("Needs a model: Model ▸ Load checkpoint…"));
+  (live_->model()->loaded() ? detections : nth)->setChecked(true);
+  detections->setEnabled(live_->model()->loaded());
+  if (!live_->model()->loaded()) detections->setToolTip(tr("Needs a model: Model ▸ Load checkpoint…"));
   auto* folder = new QLineEdit(settings_.last_folder("export").isEmpty() ? live_->snapshot_folder()
                                                                           : settings_.last_folder("export"),
                                &dialog);
@@ -335,17 +338,17 @@ void MainWindow::export_frames_dialog() {
   form->addRow(buttons);
   if (dialog.exec() != QDialog::Accepted) return;
   settings_.set_last_folder("export", folder->text());
-  if (!live_->export_frames(folder->text(), detections->isChecked(), n->value())) return;
+  if (!live_->review()->export_frames(folder->text(), detections->isChecked(), n->value())) return;
 
   auto* progress = new QProgressDialog(tr("Exporting frames…"), tr("Cancel"), 0, 1000, this);
   progress->setWindowModality(Qt::NonModal);
   progress->setMinimumDuration(0);
   progress->setAttribute(Qt::WA_DeleteOnClose);
-  connect(live_, &LiveTab::export_progress, progress, [progress](double f) {
+  connect(live_->review(), &ReviewPanel::export_progress, progress, [progress](double f) {
     progress->setValue(static_cast<int>(f * 1000));
   });
-  connect(live_, &LiveTab::export_finished, progress, [progress] { progress->close(); });
-  connect(progress, &QProgressDialog::canceled, live_, &LiveTab::cancel_export);
+  connect(live_->review(), &ReviewPanel::export_finished, progress, [progress] { progress->close(); });
+  connect(progress, &QProgressDialog::canceled, live_->review(), &ReviewPanel::cancel_export);
   progress->show();
 }
 

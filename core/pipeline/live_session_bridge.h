@@ -1,5 +1,5 @@
 #pragma once
-// LiveSessionBridge: LiveSession's callbacks as Qt signals, for the Live/Review tab.
+// LiveSessionBridge: LiveSession's callbacks as Qt signals, for the Live / Review tab (ui/live_tab.h).
 //
 // Threading model: the bridge is a QObject living on the GUI thread. It installs the session's
 // callbacks (call it before LiveSession::set_source) and emits its signals from the session's
@@ -29,13 +29,17 @@ class LiveSessionBridge : public QObject {
 
  Q_SIGNALS:
   void updateReady();  // a new frame and/or mask: call session.take_update()
-  // state: SourceState as int; description: SourceInfo::description
-  void stateChanged(int state, const QString& stateName, const QString& description);
-  // category: VideoErrorCategory as int; transient: a reconnect follows (live sources)
-  void errorOccurred(int category, const QString& categoryName, const QString& message, bool transient);
-  void reconnecting(int attempt, int delayMs, const QString& reason);  // "reconnecting in 2 s…"
+  void stateChanged(pl::core::SourceState state, const pl::core::SourceInfo& info);
+  // error.transient: a reconnect follows (live sources)
+  void errorOccurred(const pl::core::VideoError& error);
+  void reconnecting(const pl::core::ReconnectInfo& info);  // "reconnecting in 2 s…"
   void maskReady(qint64 frameIndex, qint64 ptsNs, double polypAreaPercent);  // e.g. detection timeline
   void inferenceFailed(const QString& message);
 };
 
 }  // namespace pl::core
+
+Q_DECLARE_METATYPE(pl::core::SourceState)
+Q_DECLARE_METATYPE(pl::core::SourceInfo)
+Q_DECLARE_METATYPE(pl::core::VideoError)
+Q_DECLARE_METATYPE(pl::core::ReconnectInfo)

@@ -27,7 +27,8 @@ class TestPipelineBridge : public QObject {
     QStringList states;
     QObject receiver;  // destroyed before `states`: queued calls still pending then are dropped
     connect(&bridge, &LiveSessionBridge::stateChanged, &receiver,
-            [&](int, const QString& name, const QString&) { states << name; }, Qt::QueuedConnection);
+            [&](SourceState s, const SourceInfo&) { states << QString::fromUtf8(to_string(s)); },
+            Qt::QueuedConnection);
     FakeSourceOptions so;
     so.fps = 200.0;
     so.num_frames = 60;
@@ -45,20 +46,18 @@ class TestPipelineBridge : public QObject {
   void errors_carry_their_category() {
     LiveSession session;
     LiveSessionBridge bridge(session);
-    QList<QVariantList> errors;  // recorded on this thread, as above
+    QList<VideoError> errors;  // recorded on this thread, as above
     QObject receiver;
     connect(&bridge, &LiveSessionBridge::errorOccurred, &receiver,
-            [&](int category, const QString& name, const QString& message, bool transient) {
-              errors.append({category, name, message, transient});
-            }, Qt::QueuedConnection);
+            [&](const VideoError& e) { errors.append(e); }, Qt::QueuedConnection);
     FakeSourceOptions so;
     so.fail_on_open = VideoError{VideoErrorCategory::Network, "Cannot connect to 'rtsp://cam'", "", true};
     session.set_source(std::make_unique<FakeFrameSource>(so));
     QTRY_COMPARE_WITH_TIMEOUT(errors.count(), 1, 5000);
-    QCOMPARE(errors.at(0).at(0).toInt(), int(VideoErrorCategory::Network));
-    QCOMPARE(errors.at(0).at(1).toString(), QString("network"));
-    QVERIFY(errors.at(0).at(2).toString().contains("rtsp://cam"));
-    QVERIFY(errors.at(0).at(3).toBool());
+    QCOMPARE(int(errors.at(0).category), int(VideoErrorCategory::Network));
+    QCOMPARE(QString::fromUtf8(to_string(errors.at(0).category)), QString("network"));
+    QVERIFY(QString::fromStdString(errors.at(0).message).contains("rtsp://cam"));
+    QVERIFY(errors.at(0).transient);
     session.stop();
   }
 };

@@ -20,6 +20,8 @@
 #include "ui/hud.h"
 #include "ui/live_tab.h"
 #include "ui/main_window.h"
+#include "ui/model_loader.h"
+#include "ui/review_panel.h"
 #include "ui/settings.h"
 #include "ui/timeline_slider.h"
 #include "ui/transport_bar.h"
@@ -109,7 +111,7 @@ class TestLiveTab : public QObject {
 
     // Detections on the timeline (as masks would record them): N jumps to the next one, the seek bar
     // strip shows it.
-    auto track = live->detections();
+    auto track = live->review()->detections();
     for (int f = 0; f < 30; ++f) track->record(f, 0.0);
     for (int f = 30; f <= 36; ++f) track->record(f, 0.05);
     live->next_detection();
@@ -126,7 +128,7 @@ class TestLiveTab : public QObject {
     QVERIFY(live->view()->toast().contains("No earlier detection"));
 
     // The segment list: one row (frames 30-36); a click on it seeks to its start.
-    QTableWidget* table = live->show_segments();
+    QTableWidget* table = live->review()->show_segments();
     QVERIFY(table);
     QCOMPARE(table->rowCount(), 1);
     QVERIFY2(table->item(0, 0)->text().contains("(30)"), qPrintable(table->item(0, 0)->text()));
@@ -139,13 +141,13 @@ class TestLiveTab : public QObject {
 
     // The CSV report of the segments, and a clear refusal when the folder cannot be written.
     const QString csv = QDir(tmp_.path()).filePath("detections.csv");
-    QCOMPARE(live->export_detection_report(csv), QString());
+    QCOMPARE(live->review()->export_detection_report(csv), QString());
     QFile report(csv);
     QVERIFY(report.open(QIODevice::ReadOnly));
     const QString text = QString::fromUtf8(report.readAll());
     QVERIFY2(text.contains("segment,start_frame,end_frame") && text.contains("\n1,30,36,7,"), qPrintable(text));
     QVERIFY(live->view()->toast().contains("Detection report saved"));
-    QVERIFY(!live->export_detection_report("/nonexistent-dir/x.csv").isEmpty());
+    QVERIFY(!live->review()->export_detection_report("/nonexistent-dir/x.csv").isEmpty());
     QVERIFY(live->view()->toast().contains("not saved"));
 
     // Play to the end: the banner says so and Space starts again from the top.
@@ -167,11 +169,11 @@ class TestLiveTab : public QObject {
     QVERIFY(wait_until([&] { return live->source_state() == SourceState::Paused; }, 10000));
 
     w.open_path(checkpoint_);  // a .pt goes to the model
-    QCOMPARE(live->model_status(), ModelStatus::kLoading);
+    QCOMPARE(live->model()->status(), ModelStatus::kLoading);
     QVERIFY(live->hud()->lines().join('\n').contains("loading"));
-    QVERIFY2(wait_until([&] { return live->model_status() == ModelStatus::kRunning; }, 60000),
+    QVERIFY2(wait_until([&] { return live->model()->status() == ModelStatus::kRunning; }, 60000),
              qPrintable(live->hud()->lines().join(" | ")));
-    QVERIFY(live->model_summary().contains("tiny.pt"));
+    QVERIFY(live->model()->summary().contains("tiny.pt"));
     const int64_t paused_at = live->current_frame();
     QVERIFY(live->hud()->lines().join('\n').contains("this frame"));  // the mask of the paused frame
     QVERIFY(!live->hud()->stale());
@@ -222,13 +224,13 @@ class TestLiveTab : public QObject {
     QVERIFY(QFileInfo(QDir(recs).filePath(mp4.first())).size() > 1000);
 
     // The background detection pass segments the whole file with its own model instance.
-    QSignalSpy scanned(live, &LiveTab::scan_finished);
-    QVERIFY(live->scan_detections());
-    QVERIFY(live->scanning());
+    QSignalSpy scanned(live->review(), &ReviewPanel::scan_finished);
+    QVERIFY(live->review()->scan_detections());
+    QVERIFY(live->review()->scanning());
     QVERIFY(scanned.wait(60000));
     QCOMPARE(scanned.first().at(0).toBool(), true);
-    QVERIFY2(live->detections()->known_frames() >= 20,
-             qPrintable(QString::number(live->detections()->known_frames())));
+    QVERIFY2(live->review()->detections()->known_frames() >= 20,
+             qPrintable(QString::number(live->review()->detections()->known_frames())));
   }
 
   void errors_are_named_on_screen() {
@@ -246,7 +248,7 @@ class TestLiveTab : public QObject {
     f.write("not a checkpoint");
     f.close();
     w.open_path(bogus);
-    QVERIFY(wait_until([&] { return live->model_status() == ModelStatus::kFailed; }, 20000));
+    QVERIFY(wait_until([&] { return live->model()->status() == ModelStatus::kFailed; }, 20000));
     QVERIFY(live->hud()->warning());
     QVERIFY(live->hud()->lines().join('\n').contains("model failed"));
     QVERIFY(live->view()->toast().contains("bogus.pt"));

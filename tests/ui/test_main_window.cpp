@@ -17,6 +17,8 @@
 #include "ui/hud.h"
 #include "ui/live_tab.h"
 #include "ui/main_window.h"
+#include "ui/model_loader.h"
+#include "ui/review_panel.h"
 #include "ui/settings.h"
 #include "ui/transport_bar.h"
 #include "ui/video_view.h"
@@ -220,7 +222,7 @@ class TestMainWindow : public QObject {
     QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QApplication::sendEvent(&w, &drop);
     // It went to the model (and, not being a checkpoint, fails with the file named).
-    QVERIFY(QTest::qWaitFor([&] { return w.live_tab()->model_status() == ModelStatus::kFailed; }, 20000));
+    QVERIFY(QTest::qWaitFor([&] { return w.live_tab()->model()->status() == ModelStatus::kFailed; }, 20000));
     QVERIFY(w.live_tab()->view()->toast().contains("dropped.pt"));
   }
 

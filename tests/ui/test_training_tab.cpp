@@ -21,6 +21,8 @@
 #include "ui/hud.h"
 #include "ui/live_tab.h"
 #include "ui/main_window.h"
+#include "ui/model_loader.h"
+#include "ui/review_panel.h"
 #include "ui/settings.h"
 #include "ui/training_charts.h"
 #include "ui/training_form.h"
@@ -212,9 +214,9 @@ class TestTrainingTab : public QObject {
     QVERIFY(use && use->isEnabled());
     use->click();
     QCOMPARE(w.tabs()->currentWidget(), static_cast<QWidget*>(w.live_tab()));
-    QVERIFY(wait_until([&] { return w.live_tab()->model_status() != ModelStatus::kLoading; }, 60000));
-    QCOMPARE(w.live_tab()->model_status(), ModelStatus::kWarmingUp);  // loaded; no video, so no mask yet
-    QVERIFY(w.live_tab()->model_summary().contains("last.pt"));
+    QVERIFY(wait_until([&] { return w.live_tab()->model()->status() != ModelStatus::kLoading; }, 60000));
+    QCOMPARE(w.live_tab()->model()->status(), ModelStatus::kWarmingUp);  // loaded; no video, so no mask yet
+    QVERIFY(w.live_tab()->model()->summary().contains("last.pt"));
   }
 };
 
