@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 #include <vector>
 
 #include "app/commands.h"
@@ -61,7 +62,7 @@ int annotate_main(const Argv& argv) {
       .option("mode", "overlay: fill (polyp red, background green), outline or off", "fill")
       .option("alpha", "overlay opacity in [0, 1]", "0.5")
       .option("device", "auto, cpu or cuda", "auto")
-      .option("threads", "CPU threads for the model (0 = LibTorch default)", "0")
+      .option("threads", "CPU threads for the model (0 = all hardware threads, as the window and eval)", "0")
       .option("max-frames", "stop after N frames (0 = all)", "0")
       .option("fps", "frame rate of the MP4 (0 = the input's; 30 for folders)", "0");
   if (!args.parse(argv)) return 0;
@@ -79,6 +80,9 @@ int annotate_main(const Argv& argv) {
   pl::core::inference::PredictorOptions po;
   po.device = args.get("device");
   po.threads = args.get_int("threads");
+  if (po.threads < 0) throw UsageError("--threads must be >= 0, got " + std::to_string(po.threads));
+  // Left at 0, LibTorch ran the model on one thread (it runs on the pipeline's worker thread).
+  if (po.threads == 0) po.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   try {
     o.overlay.mode = pl::core::overlay_mode_from_string(args.get("mode"));
     o.validate();

@@ -1,5 +1,6 @@
 // The desktop window: `polyplens [--video FILE|URI] [--checkpoint FILE] [PATH]`. Without a model on the
-// command line it loads the last one used, else the bundled default (share/polyplens/models/default.pt).
+// command line it loads the last one used, else the bundled default (share/polyplens/models/default.pt);
+// without a video, the source that played last, else on the first run the bundled sample clip.
 #include <QApplication>
 #include <QFileInfo>
 #include <QIcon>
@@ -50,11 +51,17 @@ int run_gui(int argc, char** argv, const Argv& /*args*/) {
   pl::ui::apply_dark_theme(app);
 
   pl::ui::MainWindow window;
+  window.set_sample_clip(QString::fromStdString(bundled_resource("samples/sample.mp4")));
   window.show();
-  if (args.get("tab") == "training") window.tabs()->setCurrentIndex(1);
   if (args.has("checkpoint")) window.open_path(QString::fromStdString(args.get("checkpoint")));
   for (const std::string& p : args.positionals()) window.open_path(QString::fromStdString(p));
   if (args.has("video")) window.open_path(QString::fromStdString(args.get("video")));
+  // No video named: the source that played last, or on the first run the bundled sample clip.
+  bool video_given = args.has("video");
+  for (const std::string& p : args.positionals())
+    video_given = video_given || !pl::ui::MainWindow::is_checkpoint_path(QString::fromStdString(p));
+  if (!video_given) window.open_startup_source();
+  if (args.get("tab") == "training") window.tabs()->setCurrentIndex(1);  // after opening, which shows Live
   // No model named: the one used last, else the bundled default, so video opened later is segmented.
   bool model_given = args.has("checkpoint");
   for (const std::string& p : args.positionals())

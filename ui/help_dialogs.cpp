@@ -6,15 +6,38 @@
 #include <QMessageBox>
 #include <QVBoxLayout>
 
+#include "model/presets.h"
+
 namespace pl::ui {
 
-QString about_html() {
+QString describe_preset(const QString& preset) {
+  try {
+    const auto options = pl::model::preset(preset.toStdString());
+    return QObject::tr("ResNet-%1 backbone, %2")
+        .arg(options.depth)
+        .arg(QString::fromStdString(pl::model::preset_description(preset.toStdString())));
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+QString about_html(const QString& preset, const QString& model) {
+  QString loaded;
+  if (model.isEmpty() || preset.isEmpty()) {
+    loaded = QObject::tr("No model is loaded now.");
+  } else {
+    const QString what = describe_preset(preset);
+    loaded = QObject::tr("Loaded now: <b>%1</b>%2.").arg(model.toHtmlEscaped(),
+                                                          what.isEmpty() ? QString() : " — " + what.toHtmlEscaped());
+  }
   return QStringLiteral(
       "<h2>PolypLens %1</h2>"
       "<p>Real-time polyp segmentation overlay for colonoscopy video.</p>"
-      "<p><b>Model.</b> ANN: a dilated ResNet-50 encoder (output stride 8) with an asymmetric non-local "
+      "<p><b>Model.</b> ANN: a dilated ResNet encoder (output stride 8) with an asymmetric non-local "
       "decoder — AFNB fuses stages 4 and 5, APNB adds pyramid-sampled self-attention — and an FCN "
-      "auxiliary head used in training.</p>"
+      "auxiliary head used in training. The paper's model (ann-r50) uses ResNet-50; the live presets "
+      "use ResNet-18 so a CPU keeps up with the video.</p>"
+      "<p>%2</p>"
       "<p><b>Paper.</b> Farhan, Thulnoon &amp; Jasem, <i>Developing an efficient polyp segmentation "
       "using residual learning in asymmetric non-local neural networks</i>, Journal of University of "
       "Anbar for Pure Science (JUAPS), 2025.</p>"
@@ -23,7 +46,7 @@ QString about_html() {
       "not redistribute them commercially. Models trained on it inherit those terms.</p>"
       "<p style='color:#ffb020'><b>PolypLens is a research tool, not a certified medical device.</b> "
       "It must not be used to make or support clinical decisions.</p>")
-      .arg(QStringLiteral(POLYPLENS_VERSION));
+      .arg(QStringLiteral(POLYPLENS_VERSION), loaded);
 }
 
 QString shortcuts_html() {
@@ -34,12 +57,13 @@ QString shortcuts_html() {
       {"N / P", "Next / previous detection"},
       {"O", "Cycle overlay: fill → outline → off"},
       {"S", "Snapshot"},
-      {"R", "Start / stop recording"},
+      {"R", "Start / stop recording (File ▸ Record)"},
       {"H", "HUD on / off"},
       {"F11, double-click", "Full screen"},
       {"Esc", "Leave full screen"},
       {"Ctrl+O", "Open video…"},
       {"Ctrl+U", "Open stream URL…"},
+      {"Ctrl+W", "Close the source (Stop)"},
       {"Ctrl+L", "Load checkpoint…"},
       {"Ctrl+1 / Ctrl+2", "Live / Review tab, Training tab"},
       {"Ctrl+G", "Detection segments (click one to go there)"},
@@ -53,13 +77,13 @@ QString shortcuts_html() {
   return html + QStringLiteral("</table>");
 }
 
-void show_about(QWidget* parent) {
+void show_about(QWidget* parent, const QString& preset, const QString& model) {
   QMessageBox box(parent);
   box.setWindowTitle(QObject::tr("About PolypLens"));
   box.setIconPixmap(QPixmap(QStringLiteral(":/icons/polyplens.png")).scaled(96, 96, Qt::KeepAspectRatio,
                                                                              Qt::SmoothTransformation));
   box.setTextFormat(Qt::RichText);
-  box.setText(about_html());
+  box.setText(about_html(preset, model));
   box.exec();
 }
 

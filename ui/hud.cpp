@@ -41,7 +41,7 @@ QStringList Hud::lines() const {
       out << (state_.message.isEmpty() ? tr("loading model…") : tr("loading %1…").arg(state_.message));
       break;
     case ModelStatus::kWarmingUp:
-      out << tr("model warming up");
+      out << (state_.has_source ? tr("model warming up") : tr("model ready — open a video"));
       break;
     case ModelStatus::kFailed:
       out << tr("model failed: %1").arg(state_.message);
@@ -65,8 +65,10 @@ QStringList Hud::lines() const {
 
 QSize Hud::sizeHint() const {
   const QFontMetrics fm(font());
-  int w = 0;
   const QStringList ls = lines();
+  // At least as wide as a running model's lines with large counts, so the picture beside it does not
+  // change size as the numbers and states change.
+  int w = fm.horizontalAdvance(tr("dropped   %1 model · %2 display").arg(99999).arg(99999));
   for (const QString& l : ls) w = std::max(w, fm.horizontalAdvance(l));
   return {w + 20, static_cast<int>(ls.size()) * fm.lineSpacing() + 14};
 }

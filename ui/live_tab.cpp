@@ -79,6 +79,7 @@ LiveTab::LiveTab(Settings& settings, QWidget* parent) : QWidget(parent), setting
 
   connect(source_bar_, &SourceBar::open_requested, this, &LiveTab::open_source);
   connect(source_bar_, &SourceBar::open_file_requested, this, &LiveTab::open_file_requested);
+  connect(source_bar_, &SourceBar::stop_requested, this, &LiveTab::stop_source);
   connect(source_bar_, &SourceBar::overlay_mode_selected, this, &LiveTab::set_overlay_mode);
   connect(source_bar_, &SourceBar::overlay_alpha_changed, this, &LiveTab::set_overlay_alpha);
   connect(view_, &VideoView::double_clicked, this, &LiveTab::full_screen_toggled);
@@ -151,7 +152,18 @@ void LiveTab::install_shortcuts() {
   add(tr("Forward 5 s"), QKeySequence(Qt::SHIFT | Qt::Key_Right), [this] { jump_seconds(+5); });
   add(tr("Next detection"), QKeySequence(Qt::Key_N), [this] { next_detection(); });
   add(tr("Previous detection"), QKeySequence(Qt::Key_P), [this] { previous_detection(); });
-  add(tr("Record"), QKeySequence(Qt::Key_R), [this] { toggle_recording(); });
+  record_ = new QAction(tr("Record"), this);
+  record_->setObjectName(QStringLiteral("Record"));
+  record_->setShortcut(QKeySequence(Qt::Key_R));
+  record_->setShortcutContext(Qt::WindowShortcut);
+  record_->setCheckable(true);
+  record_->setToolTip(tr("The annotated view to an MP4 in the recordings folder"));
+  connect(record_, &QAction::triggered, this, [this] {
+    toggle_recording();
+    record_->setChecked(recording());  // stays off when recording could not start
+  });
+  connect(this, &LiveTab::recording_changed, record_, &QAction::setChecked);
+  addAction(record_);
 }
 
 void LiveTab::refresh_sources() { source_bar_->refresh(settings_.recent_urls(), settings_.recent_files()); }
@@ -166,11 +178,17 @@ void LiveTab::open_source(const QString& spec) {
     view_->set_banner(tr("Cannot open '%1': %2").arg(spec, q(e.what())));
     return;
   }
-  open_frame_source(std::move(source), spec);
+  start(std::move(source), spec, true);
 }
 
 void LiveTab::open_frame_source(std::unique_ptr<core::FrameSource> source, const QString& spec) {
+  start(std::move(source), spec, false);
+}
+
+void LiveTab::start(std::unique_ptr<core::FrameSource> source, const QString& spec, bool remember) {
   source_spec_ = spec;
+  source_ok_ = false;
+  remember_ = remember;
   source_bar_->set_current(spec);
   source_info_ = {};
   source_info_.description = source->info().description;
@@ -189,8 +207,42 @@ void LiveTab::open_frame_source(std::unique_ptr<core::FrameSource> source, const
   transport_->hide();
   pl::log::get("ui")->info("opening source {}", core::redact_credentials(spec.toStdString()));
   session_->set_source(std::move(source));
+  // The session counts drops over its whole life; the HUD shows this source's.
+  const core::SessionStats st = session_->stats();
+  dropped_inference_base_ = st.dropped_inference;
+  dropped_display_base_ = st.dropped_display;
   session_->start();
+  source_bar_->set_stop_enabled(true);
   Q_EMIT source_changed(source_description());
+}
+
+void LiveTab::remember_source(bool ok) {
+  if (!remember_) return;
+  const QString spec = source_spec_;
+  const bool device_or_pattern = spec == QStringLiteral("test") || spec.startsWith(QStringLiteral("test:")) ||
+                                 spec.startsWith(QStringLiteral("/dev/video"));
+  if (!ok) {
+    settings_.remove_recent(spec);
+    if (settings_.last_source() == spec) settings_.set_last_source({});
+  } else {
+    if (spec.contains(QStringLiteral("://")) && !spec.startsWith(QStringLiteral("file://"))) {
+      settings_.add_recent_url(spec);
+    } else if (!device_or_pattern) {
+      settings_.add_recent_file(spec);
+      settings_.set_last_folder("video", QFileInfo(spec).absolutePath());
+    }
+    settings_.set_last_source(spec);
+  }
+  refresh_sources();
+  source_bar_->set_current(spec);
+  if (ok) Q_EMIT source_opened(spec);
+}
+
+void LiveTab::stop_source() {
+  if (source_spec_.isEmpty()) return;
+  settings_.set_last_source({});
+  close_source();
+  view_->show_toast(tr("Source closed"), 1500);
 }
 
 void LiveTab::close_source() {
@@ -203,8 +255,12 @@ void LiveTab::close_source() {
   view_->clear_frame();
   view_->set_banner({});
   view_->set_dimmed(false);
+  view_->set_alert(false);
   transport_->hide();
+  source_bar_->set_stop_enabled(false);
+  if (recorder_) toggle_recording();  // nothing more to record
   Q_EMIT source_changed(source_description());
+  refresh_hud();
 }
 
 bool LiveTab::has_source() const { return !source_spec_.isEmpty(); }
@@ -232,6 +288,10 @@ void LiveTab::on_state(core::SourceState s, const core::SourceInfo& info) {
       break;
     case S::Paused:
     case S::Playing:
+      if (!source_ok_) {
+        source_ok_ = true;
+        remember_source(true);
+      }
       view_->set_banner({});
       view_->set_dimmed(false);
       source_error_.clear();
@@ -257,6 +317,7 @@ void LiveTab::on_state(core::SourceState s, const core::SourceInfo& info) {
       view_->set_banner(source_error_.isEmpty() ? tr("The source failed; open it again or pick another.")
                                                 : source_error_);
       transport_->set_playing(false);
+      if (!source_ok_) remember_source(false);  // never played: not kept in Recent
       break;
     case S::Idle:
     case S::Stopped:
@@ -274,11 +335,21 @@ void LiveTab::on_error(const core::VideoError& e) {
 }
 
 void LiveTab::on_reconnect(const core::ReconnectInfo& r) {
-  // Never leave a frozen picture that looks live: grey it out and say what is happening.
+  // Never leave a frozen picture that looks live: grey it out and say what is happening, with the
+  // reason (a source that never connected was not "lost": say why it cannot connect).
   view_->set_dimmed(true);
-  view_->set_banner(tr("Source lost — reconnecting in %1 s… (attempt %2)")
-                        .arg(r.delay_ms / 1000.0, 0, 'f', r.delay_ms % 1000 ? 1 : 0)
-                        .arg(r.attempt));
+  const QString delay = QString::number(r.delay_ms / 1000.0, 'f', r.delay_ms % 1000 ? 1 : 0);
+  const QString reason = r.reason.message.empty() ? QString() : q(r.reason.message);
+  if (!source_ok_) {
+    view_->set_banner(tr("%1 %2 Retrying in %3 s (attempt %4); Stop gives up.")
+                          .arg(reason.isEmpty() ? tr("Cannot connect to %1.").arg(source_spec_) : reason,
+                               advice(r.reason), delay)
+                          .arg(r.attempt));
+  } else {
+    view_->set_banner(tr("Source lost%1 — reconnecting in %2 s… (attempt %3)")
+                          .arg(reason.isEmpty() ? QString() : QStringLiteral(": ") + reason, delay)
+                          .arg(r.attempt));
+  }
 }
 
 // --- Display ---------------------------------------------------------------------------------
@@ -333,8 +404,9 @@ void LiveTab::refresh_hud() {
   h.inference_fps = st.inference_fps;
   h.mask_age_ms = st.mask_age_ms;
   h.mask_matches_frame = mask_matches_frame_;
-  h.dropped_inference = st.dropped_inference;
-  h.dropped_display = st.dropped_display;
+  h.dropped_inference = st.dropped_inference - dropped_inference_base_;
+  h.dropped_display = st.dropped_display - dropped_display_base_;
+  h.has_source = !source_spec_.isEmpty();
   h.device = model_->model_device().isEmpty() ? tr("no model") : model_->model_device();
   view_->set_hud_state(h);
 }
@@ -492,7 +564,11 @@ void LiveTab::snapshot() {
     meta.checkpoint = QFileInfo(model_->checkpoint()).fileName().toStdString();
     meta.device = model_->model_device().toStdString();
     meta.mask_frame_index = shown_mask_->frame_index;
-    meta.mask_age_ms = core::ms_between(shown_mask_->captured, core::Clock::now());
+    // How far the mask lags the picture (the HUD's mask age): 0 for the frame's own mask, however
+    // long it has been paused.
+    meta.mask_age_ms = shown_mask_->frame_index == shown_.index
+                           ? 0.0
+                           : std::max(0.0, core::ms_between(shown_mask_->captured, shown_.captured));
   }
   core::exporting::SnapshotOptions options;
   options.out_dir = snapshot_folder().toStdString();

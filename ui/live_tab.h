@@ -11,6 +11,7 @@
 //     child, so nothing is delivered after the tab is gone). The display path is
 //     "updateReady -> take_update()": never blocking, newest frame + newest mask, coalesced by the
 //     session so at most one notification is in flight.
+#include <QAction>
 #include <QString>
 #include <QTimer>
 #include <QWidget>
@@ -49,8 +50,11 @@ class LiveTab : public QWidget {
   // Opens in the background and starts playing; problems show as a banner on the video.
   void open_source(const QString& spec);
   // The same with a source built elsewhere (tests, embedders); `spec` names it in the UI.
+  // Such a source is not remembered (Recent, reopened at the next start).
   void open_frame_source(std::unique_ptr<core::FrameSource> source, const QString& spec);
   void close_source();
+  // Stop / Disconnect: closes the source; it is not reopened at the next start.
+  void stop_source();
   bool has_source() const;
   QString source_spec() const { return source_spec_; }
   QString source_description() const;  // for the status bar
@@ -86,6 +90,7 @@ class LiveTab : public QWidget {
   // R: the annotated view to an H.264 MP4 in the recordings folder; red dot + elapsed time.
   void toggle_recording();
   bool recording() const { return recorder_ != nullptr; }
+  QAction* record_action() const { return record_; }  // R, checkable (File ▸ Record)
   QString recordings_folder() const;
 
   bool polyp_alert() const { return alert_.active(); }
@@ -101,11 +106,15 @@ class LiveTab : public QWidget {
   void overlay_mode_changed(const QString& mode);
   void full_screen_toggled();
   void open_file_requested();
+  // A source opened with open_source() played: it is now in Recent and reopened at the next start.
+  void source_opened(const QString& spec);
   void frame_shown(qint64 index);  // after a new frame was painted (tests wait on it)
   void snapshot_written(const QString& folder, int files);  // empty folder: failed (see toast)
   void recording_changed(bool on);
 
  private:
+  void start(std::unique_ptr<core::FrameSource> source, const QString& spec, bool remember);
+  void remember_source(bool ok);  // into Recent once it played; out of it when it never did
   void install_shortcuts();
   void connect_session();
   void pull();  // takes the session's newest frame + mask and repaints
@@ -124,6 +133,7 @@ class LiveTab : public QWidget {
   ModelLoader* model_ = nullptr;
   ReviewPanel* review_ = nullptr;
   QTimer hud_timer_;
+  QAction* record_ = nullptr;
 
   QString overlay_mode_ = QStringLiteral("fill");
   double overlay_alpha_ = 0.45;
@@ -133,6 +143,9 @@ class LiveTab : public QWidget {
   core::SourceState source_state_ = core::SourceState::Idle;
   core::SourceInfo source_info_;
   QString source_error_;
+  bool source_ok_ = false;   // this source reached Playing or Paused
+  bool remember_ = false;    // opened by spec (Recent, reopened at the next start)
+  int64_t dropped_inference_base_ = 0, dropped_display_base_ = 0;  // the session's counts at open
 
   // What is on screen.
   core::Frame shown_;

@@ -23,9 +23,11 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QStatusBar>
 #include <QTabBar>
 #include <QTabWidget>
+#include <functional>
 #include <tuple>
 
 #include "ui/help_dialogs.h"
@@ -109,14 +111,19 @@ void MainWindow::build_menus() {
   // File
   QMenu* file = menuBar()->addMenu(tr("&File"));
   file->addAction(tr("Open video…"), QKeySequence::Open, this, &MainWindow::open_video_dialog);
+  open_sample_ = file->addAction(tr("Open sample clip"), this, [this] { open_path(sample_); });
+  open_sample_->setEnabled(false);
+  open_sample_->setToolTip(tr("The bundled sample clip was not found"));
   file->addAction(tr("Open stream URL…"), QKeySequence(Qt::CTRL | Qt::Key_U), this,
                   &MainWindow::open_url_dialog);
   file->addAction(tr("Open device…"), QKeySequence(Qt::CTRL | Qt::Key_D), this, &MainWindow::open_device_dialog);
   recent_menu_ = file->addMenu(tr("Open recent"));
   connect(recent_menu_, &QMenu::aboutToShow, this, &MainWindow::rebuild_recent_menu);
   rebuild_recent_menu();
+  file->addAction(tr("Close source"), QKeySequence(Qt::CTRL | Qt::Key_W), live_, &LiveTab::stop_source);
   file->addSeparator();
   file->addAction(tr("Export snapshot"), QKeySequence(Qt::Key_S), live_, &LiveTab::snapshot);
+  file->addAction(live_->record_action());
   file->addAction(tr("Export frames…"), this, &MainWindow::export_frames_dialog);
   file->addAction(tr("Export detection report (CSV)…"), this, [this] {
     const QString dir = settings_.last_folder("export").isEmpty() ? live_->snapshot_folder()
@@ -195,8 +202,53 @@ void MainWindow::build_menus() {
   // Help
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("Keyboard shortcuts"), QKeySequence(Qt::Key_F1), this, [this] { show_shortcuts(this); });
-  QAction* about = help->addAction(tr("About PolypLens"), this, [this] { show_about(this); });
+  QAction* about = help->addAction(tr("About PolypLens"), this, [this] {
+    const ModelLoader* m = live_->model();
+    show_about(this, m->checkpoint().isEmpty() ? QString() : m->preset(), m->summary());
+  });
   about->setMenuRole(QAction::AboutRole);
+
+  // Full screen hides the menu bar, and with it the shortcuts of its actions: the window holds them
+  // too, so H, O, S, R and the rest work in full screen.
+  std::function<void(QMenu*)> hold = [&](QMenu* menu) {
+    for (QAction* a : menu->actions()) {
+      if (a->menu()) hold(a->menu());
+      else if (!a->shortcuts().isEmpty() && !actions().contains(a)) addAction(a);
+    }
+  };
+  for (QAction* a : menuBar()->actions()) {
+    if (a->menu()) hold(a->menu());
+  }
+}
+
+void MainWindow::set_sample_clip(const QString& path) {
+  sample_ = QFileInfo(path).isFile() ? QFileInfo(path).absoluteFilePath() : QString();
+  open_sample_->setEnabled(!sample_.isEmpty());
+  open_sample_->setToolTip(sample_.isEmpty() ? tr("The bundled sample clip was not found") : sample_);
+}
+
+QString MainWindow::open_startup_source() {
+  const bool first = settings_.first_run();
+  settings_.set_first_run_done();
+  const QString last = settings_.last_source();
+  const bool is_file = !last.contains(QStringLiteral("://")) && !last.startsWith(QStringLiteral("test")) &&
+                       !last.startsWith(QStringLiteral("/dev/"));
+  QString spec;
+  if (!last.isEmpty() && (!is_file || QFileInfo(last).isFile())) {
+    spec = last;
+  } else if (first && !sample_.isEmpty()) {
+    spec = sample_;
+  }
+  if (!spec.isEmpty()) open_path(spec);
+  return spec;
+}
+
+QString MainWindow::open_dialog_folder() const {
+  const QString last = settings_.last_folder("video");
+  if (!last.isEmpty() && QFileInfo(last).isDir()) return last;
+  if (!sample_.isEmpty()) return QFileInfo(sample_).absolutePath();
+  const QString videos = QStandardPaths::writableLocation(QStandardPaths::MoviesLocation);
+  return QFileInfo(videos).isDir() ? videos : QDir::homePath();
 }
 
 void MainWindow::rebuild_recent_menu() {
@@ -225,24 +277,17 @@ void MainWindow::open_path(const QString& path) {
     return;
   }
   // Streams, devices and the test pattern are opened as typed; files by absolute path.
+  // Recent and the source to reopen are updated by the tab once the source plays (a source that
+  // never opened is not remembered).
   const bool is_uri = path.contains(QStringLiteral("://")) || path == QStringLiteral("test") ||
                       path.startsWith(QStringLiteral("test:")) || path.startsWith(QStringLiteral("/dev/video"));
-  if (is_uri) {
-    if (path.contains(QStringLiteral("://")) && !path.startsWith(QStringLiteral("file://"))) {
-      settings_.add_recent_url(path);
-    }
-  } else {
-    settings_.add_recent_file(QFileInfo(path).absoluteFilePath());
-    settings_.set_last_folder("video", QFileInfo(path).absolutePath());
-  }
-  live_->refresh_sources();
   tabs_->setCurrentWidget(live_);
   live_->open_source(is_uri ? path : QFileInfo(path).absoluteFilePath());
 }
 
 void MainWindow::open_video_dialog() {
   const QString path =
-      QFileDialog::getOpenFileName(this, tr("Open video"), settings_.last_folder("video"), tr(kVideoFilter));
+      QFileDialog::getOpenFileName(this, tr("Open video"), open_dialog_folder(), tr(kVideoFilter));
   open_path(path);
 }
 

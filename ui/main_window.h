@@ -33,6 +33,15 @@ class MainWindow : public QMainWindow {
   void open_path(const QString& path);
   void set_full_screen(bool on);
 
+  // The bundled sample clip (File ▸ Open sample clip; opened on the first run). Empty: none found.
+  void set_sample_clip(const QString& path);
+  QString sample_clip() const { return sample_; }
+  // At start without a video named: reopens the source that last played, else on the first run the
+  // sample clip. Returns what it opened ("" for nothing).
+  QString open_startup_source();
+  // Where File ▸ Open video… starts: the last folder used, else the sample's, else the Videos folder.
+  QString open_dialog_folder() const;
+
   // Checkpoint file suffixes the window treats as models (lower case, no dot).
   static bool is_checkpoint_path(const QString& path);
 
@@ -64,6 +73,8 @@ class MainWindow : public QMainWindow {
   QActionGroup* device_group_ = nullptr;
   QAction* full_screen_ = nullptr;
   QAction* hud_ = nullptr;
+  QAction* open_sample_ = nullptr;
+  QString sample_;
 };
 
 }  // namespace pl::ui

@@ -42,6 +42,18 @@ void Settings::clear_recent() {
   s_.remove("recent/urls");
 }
 
+void Settings::remove_recent(const QString& spec) {
+  for (const char* key : {"recent/files", "recent/urls"}) {
+    QStringList list = s_.value(key).toStringList();
+    if (list.removeAll(spec) > 0) s_.setValue(key, list);
+  }
+}
+
+QString Settings::last_source() const { return s_.value("source/last").toString(); }
+void Settings::set_last_source(const QString& spec) { s_.setValue("source/last", spec); }
+bool Settings::first_run() const { return !s_.value("app/started").toBool(); }
+void Settings::set_first_run_done() { s_.setValue("app/started", true); }
+
 QString Settings::last_folder(const QString& key) const { return s_.value("folders/" + key).toString(); }
 void Settings::set_last_folder(const QString& key, const QString& folder) {
   s_.setValue("folders/" + key, folder);

@@ -27,6 +27,14 @@ class Settings {
   QStringList recent_urls() const;
   void add_recent_url(const QString& url);
   void clear_recent();
+  // Takes `spec` (a file path or URL) out of both lists: it failed to open.
+  void remove_recent(const QString& spec);
+  // The source that last played (reopened at start); empty when the user stopped it.
+  QString last_source() const;
+  void set_last_source(const QString& spec);
+  // True until the window has started once (the first run opens the bundled sample clip).
+  bool first_run() const;
+  void set_first_run_done();
 
   // A named folder ("video", "checkpoint", "data", "output", "snapshot"); empty if never set.
   QString last_folder(const QString& key) const;

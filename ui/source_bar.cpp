@@ -24,6 +24,12 @@ SourceBar::SourceBar(QWidget* parent) : QWidget(parent) {
   open_->setText(tr("Connect"));
   open_->setToolTip(tr("Open the selected source"));
   open_->setFocusPolicy(Qt::NoFocus);
+  stop_ = new QToolButton(this);
+  stop_->setText(tr("Stop"));
+  stop_->setObjectName(QStringLiteral("stop"));
+  stop_->setToolTip(tr("Close the source (stops reconnecting; not reopened at the next start)"));
+  stop_->setFocusPolicy(Qt::NoFocus);
+  stop_->setEnabled(false);
   file_ = new QToolButton(this);
   file_->setIcon(style()->standardIcon(QStyle::SP_DialogOpenButton));
   file_->setToolTip(tr("Open video file… (Ctrl+O)"));
@@ -46,6 +52,7 @@ SourceBar::SourceBar(QWidget* parent) : QWidget(parent) {
   row->addWidget(new QLabel(tr("Source"), this));
   row->addWidget(sources_, 1);
   row->addWidget(open_);
+  row->addWidget(stop_);
   row->addWidget(file_);
   row->addStretch(1);
   row->addWidget(new QLabel(tr("Overlay"), this));
@@ -57,6 +64,7 @@ SourceBar::SourceBar(QWidget* parent) : QWidget(parent) {
     if (!spec.isEmpty()) Q_EMIT open_requested(spec);
   });
   connect(file_, &QToolButton::clicked, this, &SourceBar::open_file_requested);
+  connect(stop_, &QToolButton::clicked, this, &SourceBar::stop_requested);
   connect(mode_, qOverload<int>(&QComboBox::currentIndexChanged), this,
           [this] { Q_EMIT overlay_mode_selected(mode_->currentData().toString()); });
   connect(alpha_, &QSlider::valueChanged, this, [this](int v) { Q_EMIT overlay_alpha_changed(v / 100.0); });
@@ -93,6 +101,9 @@ void SourceBar::set_current(const QString& spec) {
   const int i = sources_->findData(spec);
   if (i >= 0) sources_->setCurrentIndex(i);
 }
+
+void SourceBar::set_stop_enabled(bool on) { stop_->setEnabled(on); }
+bool SourceBar::stop_enabled() const { return stop_->isEnabled(); }
 
 void SourceBar::set_overlay_mode(const QString& mode) {
   const QSignalBlocker block(mode_);

@@ -22,6 +22,9 @@ class SourceBar : public QWidget {
   QStringList sources() const;  // the specs in the list, in order (for tests)
   // Selects the entry for `spec` (the source just opened), if listed.
   void set_current(const QString& spec);
+  // The Stop button: enabled while a source is open.
+  void set_stop_enabled(bool on);
+  bool stop_enabled() const;
 
   // "fill" | "outline" | "off"
   void set_overlay_mode(const QString& mode);
@@ -37,6 +40,7 @@ class SourceBar : public QWidget {
  Q_SIGNALS:
   void open_requested(const QString& spec);
   void open_file_requested();
+  void stop_requested();
   void overlay_mode_selected(const QString& mode);
   void overlay_alpha_changed(double alpha);
 
@@ -44,6 +48,7 @@ class SourceBar : public QWidget {
   QComboBox* sources_ = nullptr;
   QToolButton* open_ = nullptr;
   QToolButton* file_ = nullptr;
+  QToolButton* stop_ = nullptr;
   QComboBox* mode_ = nullptr;
   QSlider* alpha_ = nullptr;
 };

@@ -2,6 +2,7 @@
 
 #include <QMouseEvent>
 #include <QPainter>
+#include <algorithm>
 
 #include "ui/hud.h"
 #include "ui/theme.h"
@@ -41,10 +42,24 @@ void VideoView::clear_frame() {
   update();
 }
 
+int VideoView::hud_column() const { return hud_->isHidden() ? 0 : hud_->width() + 24; }
+
 QRect VideoView::frame_rect() const {
   if (frame_.isNull()) return {};
-  const QSize scaled = frame_.size().scaled(size(), Qt::KeepAspectRatio);
-  return QRect(QPoint((width() - scaled.width()) / 2, (height() - scaled.height()) / 2), scaled);
+  const int free_width = std::max(1, width() - hud_column());
+  const QSize scaled = frame_.size().scaled(QSize(free_width, height()), Qt::KeepAspectRatio);
+  // Centred in the whole view when that leaves the HUD's column free, else in what is left of it.
+  int x = (width() - scaled.width()) / 2;
+  if (x + scaled.width() > free_width) x = (free_width - scaled.width()) / 2;
+  return QRect(QPoint(x, (height() - scaled.height()) / 2), scaled);
+}
+
+QRect VideoView::banner_rect() const {
+  if (banner_.isEmpty()) return {};
+  const QFontMetrics fm(font());
+  const QRect text = fm.boundingRect(QRect(0, 0, std::max(1, width() - 24), 10000),
+                                     Qt::AlignCenter | Qt::TextWordWrap, banner_);
+  return QRect(0, 0, width(), text.height() + 16);
 }
 
 void VideoView::set_placeholder(const QString& text) {
@@ -55,6 +70,7 @@ void VideoView::set_placeholder(const QString& text) {
 void VideoView::set_banner(const QString& text, bool warning) {
   banner_ = text;
   banner_warning_ = warning;
+  place_hud();
   update();
 }
 
@@ -88,7 +104,10 @@ void VideoView::set_recording(bool on) {
   update();
 }
 
-void VideoView::set_hud_visible(bool on) { hud_->setVisible(on); }
+void VideoView::set_hud_visible(bool on) {
+  hud_->setVisible(on);
+  update();  // the picture takes the HUD's column, or gives it back
+}
 
 void VideoView::set_hud_state(const HudState& s) {
   hud_->set_state(s);
@@ -96,8 +115,11 @@ void VideoView::set_hud_state(const HudState& s) {
 }
 
 void VideoView::place_hud() {
+  const QSize before = hud_->size();
   hud_->resize(hud_->sizeHint());
-  hud_->move(width() - hud_->width() - 12, 12);
+  const QRect band = banner_rect();
+  hud_->move(width() - hud_->width() - 12, band.isEmpty() ? 12 : band.bottom() + 9);
+  if (hud_->size() != before) update();
 }
 
 void VideoView::resizeEvent(QResizeEvent*) { place_hud(); }
@@ -129,14 +151,14 @@ void VideoView::paintEvent(QPaintEvent*) {
 
   p.setRenderHint(QPainter::Antialiasing);
   const QFontMetrics fm(font());
-  if (!banner_.isEmpty()) {
-    const QRect band(0, 0, width(), fm.height() + 16);
+  const QRect band = banner_rect();
+  if (!band.isEmpty()) {
     p.fillRect(band, banner_warning_ ? QColor(120, 80, 0, 215) : QColor(20, 20, 20, 200));
     p.setPen(banner_warning_ ? QColor(255, 228, 170) : colors::kText);
-    p.drawText(band, Qt::AlignCenter, banner_);
+    p.drawText(band.adjusted(12, 8, -12, -8), Qt::AlignCenter | Qt::TextWordWrap, banner_);
   }
   if (recording_) {
-    const int top = banner_.isEmpty() ? 14 : fm.height() + 28;
+    const int top = band.isEmpty() ? 14 : band.bottom() + 13;
     p.setPen(Qt::NoPen);
     p.setBrush(colors::kDanger);
     p.drawEllipse(QPoint(22, top + fm.height() / 2), 7, 7);

@@ -3,7 +3,7 @@
 // core/overlay) aspect-fit and letterboxed on black, and the few things that must sit on the
 // picture: a banner for source states (lost, reconnecting, end of file), a brief toast (snapshot
 // saved), the recording dot with elapsed time, and a placeholder when there is no source.
-// Hosts the HUD in its top-right corner.
+// Hosts the HUD in its top-right corner, beside the picture (never over it) and below the banner.
 // Thread: GUI thread only. set_frame() takes a QImage by value (implicitly shared, no copy).
 #include <QElapsedTimer>
 #include <QImage>
@@ -25,8 +25,11 @@ class VideoView : public QWidget {
   void clear_frame();
   const QImage& frame() const { return frame_; }
   bool has_frame() const { return !frame_.isNull(); }
-  // Where the frame is drawn inside the widget (aspect kept); empty without a frame.
+  // Where the frame is drawn inside the widget (aspect kept, clear of the HUD's column while the HUD
+  // is shown); empty without a frame.
   QRect frame_rect() const;
+  // The banner's band across the top (its text wraps); empty without a banner.
+  QRect banner_rect() const;
 
   // Shown centred when there is no frame (e.g. how to open a source).
   void set_placeholder(const QString& text);
@@ -60,6 +63,7 @@ class VideoView : public QWidget {
 
  private:
   void place_hud();
+  int hud_column() const;  // width kept free for the HUD at the right (0 when hidden)
   QImage frame_;
   QString placeholder_, banner_, toast_;
   bool banner_warning_ = true;

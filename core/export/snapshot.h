@@ -10,7 +10,8 @@
 //   source, frame (index), timestamp_s (stream time, null if unknown), width, height,
 //   model {preset, checkpoint, checkpoint_hash, device} (null without a model),
 //   polyp_area_percent (null without a mask), mask_frame (the frame the mask was computed from),
-//   mask_age_ms (capture of that frame -> export; null without a mask), overlay {mode, alpha},
+//   mask_age_ms (how much older that frame is than the snapshot's frame, by capture time: 0 for the
+//   frame's own mask, as the HUD's "this frame"; null without a mask), overlay {mode, alpha},
 //   files {frame, mask, overlay} (names in the same folder), app {name, version},
 //   exported_at (ISO 8601 UTC).
 //
@@ -35,7 +36,7 @@ struct SnapshotMeta {
   std::string checkpoint_hash;  // PredictorInfo::content_hash
   std::string device;           // "cpu", "cuda"
   int64_t mask_frame_index = -1;  // the frame the mask came from (-1: the same frame)
-  double mask_age_ms = -1;      // age of the mask at export time, < 0 if unknown
+  double mask_age_ms = -1;      // the mask's frame's capture -> this frame's capture; 0: its own mask; < 0 unknown
 };
 
 struct SnapshotOptions {

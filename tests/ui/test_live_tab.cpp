@@ -4,6 +4,8 @@
 // with the overlay composed over the frames; and the error states (missing file, bad checkpoint).
 #include <QDir>
 #include <QImage>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QProcess>
 #include <QSettings>
@@ -23,6 +25,7 @@
 #include "ui/model_loader.h"
 #include "ui/review_panel.h"
 #include "ui/settings.h"
+#include "ui/source_bar.h"
 #include "ui/timeline_slider.h"
 #include "ui/transport_bar.h"
 #include "ui/video_view.h"
@@ -122,8 +125,7 @@ class TestLiveTab : public QObject {
       }
       return false;
     }, 5000));
-    live->previous_detection();  // none before frame 30: stays, says so
-    QTest::qWait(100);
+    live->previous_detection();  // none before frame 30: stays (no seek is asked for), says so
     QCOMPARE(live->current_frame(), int64_t(30));
     QVERIFY(live->view()->toast().contains("No earlier detection"));
 
@@ -175,7 +177,10 @@ class TestLiveTab : public QObject {
              qPrintable(live->hud()->lines().join(" | ")));
     QVERIFY(live->model()->summary().contains("tiny.pt"));
     const int64_t paused_at = live->current_frame();
-    QVERIFY(live->hud()->lines().join('\n').contains("this frame"));  // the mask of the paused frame
+    // The mask of the paused frame: Running comes with the first mask, which may still be the one
+    // of a frame decoded before the pause; the paused frame's own follows.
+    QVERIFY2(wait_until([&] { return live->hud()->lines().join('\n').contains("this frame"); }, 30000),
+             qPrintable(live->hud()->lines().join(" | ")));
     QVERIFY(!live->hud()->stale());
     live->seek(paused_at + 10);
     QVERIFY(wait_until([&] { return live->current_frame() == paused_at + 10 &&
@@ -207,6 +212,13 @@ class TestLiveTab : public QObject {
                  files.filter("_overlay.png").size() == 1 && files.filter(".json").size() == 1,
              qPrintable(files.join(", ")));
     QVERIFY(live->view()->toast().contains("Snapshot saved"));
+    // The sidecar agrees with the HUD: the paused frame's own mask is 0 ms old, however long it was
+    // paused.
+    QFile sidecar(QDir(snaps).filePath(files.filter(".json").first()));
+    QVERIFY(sidecar.open(QIODevice::ReadOnly));
+    const QJsonObject meta = QJsonDocument::fromJson(sidecar.readAll()).object();
+    QCOMPARE(meta.value("mask_frame").toInteger(), paused_at + 10);
+    QCOMPARE(meta.value("mask_age_ms").toDouble(-1), 0.0);
 
     // R: the annotated view to an MP4, red dot while recording.
     const QString recs = QDir(tmp_.path()).filePath("recs");
@@ -214,8 +226,9 @@ class TestLiveTab : public QObject {
     live->toggle_recording();
     QVERIFY(live->recording());
     QVERIFY(live->view()->recording());
+    QSignalSpy recorded(live, &LiveTab::frame_shown);
     live->play_pause();
-    QTest::qWait(500);
+    QVERIFY(wait_until([&] { return recorded.count() >= 5; }, 20000));
     live->toggle_recording();
     QVERIFY(!live->recording());
     QVERIFY(wait_until([&] { return live->view()->toast().contains("Recording saved"); }, 20000));
@@ -231,6 +244,88 @@ class TestLiveTab : public QObject {
     QCOMPARE(scanned.first().at(0).toBool(), true);
     QVERIFY2(live->review()->detections()->known_frames() >= 20,
              qPrintable(QString::number(live->review()->detections()->known_frames())));
+  }
+
+  // First run: the bundled sample plays, the Open dialog starts beside it; the next start reopens
+  // the source that played last; after Stop nothing is reopened.
+  void the_first_run_opens_the_sample_and_a_restart_the_last_source() {
+    const QString sample = QStringLiteral(POLYPLENS_TEST_SOURCE_DIR "/resources/samples/sample.mp4");
+    QVERIFY2(QFileInfo(sample).isFile(), qPrintable(sample));
+    {
+      MainWindow w;
+      w.set_sample_clip(sample);
+      w.show();
+      QCOMPARE(w.open_dialog_folder(), QFileInfo(sample).absolutePath());
+      QCOMPARE(w.open_startup_source(), sample);
+      LiveTab* live = w.live_tab();
+      QVERIFY2(wait_until([&] { return live->view()->has_frame(); }, 20000), qPrintable(live->view()->banner()));
+      QVERIFY(wait_until([&] { return Settings().last_source() == sample; }, 5000));
+      QVERIFY(Settings().recent_files().contains(sample));
+      QVERIFY(live->source_bar()->stop_enabled());
+      // Another source, which then plays: that one is reopened next time.
+      w.open_path(clip_);
+      QVERIFY(wait_until([&] { return Settings().last_source() == clip_; }, 20000));
+    }
+    {
+      MainWindow w;
+      w.set_sample_clip(sample);
+      QCOMPARE(w.open_startup_source(), clip_);
+      QVERIFY(wait_until([&] { return w.live_tab()->view()->has_frame(); }, 20000));
+      w.live_tab()->stop_source();
+      QVERIFY(!w.live_tab()->has_source());
+      QVERIFY(!w.live_tab()->view()->has_frame());
+      QVERIFY(!w.live_tab()->source_bar()->stop_enabled());
+    }
+    MainWindow w;
+    w.set_sample_clip(sample);
+    QCOMPARE(w.open_startup_source(), QString());  // stopped, and not the first run any more
+    QVERIFY(!w.live_tab()->has_source());
+  }
+
+  // A file that fails to open is not kept in Recent or the Source box, and is not reopened.
+  void a_failed_source_is_not_remembered() {
+    MainWindow w;
+    w.show();
+    LiveTab* live = w.live_tab();
+    w.open_path(clip_);
+    QVERIFY(wait_until([&] { return Settings().last_source() == clip_; }, 20000));
+    const QString missing = QDir(tmp_.path()).filePath("gone.mp4");
+    // Once it played, later deleted: it is in Recent until it fails.
+    Settings().add_recent_file(missing);
+    live->refresh_sources();
+    QVERIFY(live->source_bar()->sources().contains(missing));
+    w.open_path(missing);
+    QVERIFY(wait_until([&] { return live->source_state() == SourceState::Failed; }, 20000));
+    QVERIFY2(!Settings().recent_files().contains(missing), qPrintable(Settings().recent_files().join(", ")));
+    QVERIFY(!live->source_bar()->sources().contains(missing));
+    QVERIFY(Settings().recent_files().contains(clip_));
+    QCOMPARE(Settings().last_source(), clip_);
+    MainWindow again;
+    QCOMPARE(again.open_startup_source(), clip_);
+  }
+
+  // A stream that never connected says why it cannot connect, not "source lost".
+  void a_stream_that_never_connected_says_why() {
+    MainWindow w;
+    w.show();
+    LiveTab* live = w.live_tab();
+    const QString url = QStringLiteral("rtsp://127.0.0.1:9/none");  // the discard port: refused
+    w.open_path(url);
+    QVERIFY2(wait_until([&] {
+               const QString b = live->view()->banner();
+               return b.contains("attempt") || live->source_state() == SourceState::Failed;
+             }, 30000),
+             qPrintable(live->view()->banner()));
+    const QString banner = live->view()->banner();
+    if (live->source_state() == SourceState::Failed && banner.contains("plugin", Qt::CaseInsensitive))
+      QSKIP("no RTSP plugin here");
+    QVERIFY2(!banner.contains("lost") && banner.contains("Cannot connect") && banner.contains("127.0.0.1:9") &&
+                 banner.contains("Stop gives up"),
+             qPrintable(banner));
+    QVERIFY(!Settings().recent_urls().contains(url));
+    live->stop_source();
+    QVERIFY(live->view()->banner().isEmpty());
+    QVERIFY(Settings().last_source().isEmpty());
   }
 
   void errors_are_named_on_screen() {

@@ -62,14 +62,33 @@ class TestMainWindow : public QObject {
     QMenu* view = find_menu(w, "View");
     QMenu* help = find_menu(w, "Help");
     QVERIFY(file && model && view && help);
-    QCOMPARE(action_texts(file), (QStringList{"Open video…", "Open stream URL…", "Open device…", "Open recent",
-                                              "Export snapshot", "Export frames…",
-                                              "Export detection report (CSV)…", "Quit"}));
+    QCOMPARE(action_texts(file), (QStringList{"Open video…", "Open sample clip", "Open stream URL…", "Open device…",
+                                              "Open recent", "Close source", "Export snapshot", "Record",
+                                              "Export frames…", "Export detection report (CSV)…", "Quit"}));
+    // Recording is in the menu as the R key's action, checkable.
+    QAction* record = nullptr;
+    for (QAction* a : file->actions()) {
+      if (a->text() == "Record") record = a;
+    }
+    QVERIFY(record);
+    QVERIFY(record->isCheckable());
+    QCOMPARE(record->shortcut(), QKeySequence(Qt::Key_R));
+    // Without a sample clip the menu item says why it is off.
+    QAction* sample = file->actions().at(1);
+    QVERIFY(!sample->isEnabled());
+    QVERIFY(sample->toolTip().contains("not found"));
     QCOMPARE(action_texts(model), (QStringList{"Load checkpoint…", "Load backbone weights…", "Device"}));
     const QStringList v = action_texts(view);
     QVERIFY2(v.contains("Overlay mode") && v.contains("Full screen") && v.contains("HUD"), qPrintable(v.join(", ")));
     QCOMPARE(action_texts(help), (QStringList{"Keyboard shortcuts", "About PolypLens"}));
     QVERIFY(!w.windowIcon().isNull());
+  }
+
+  void about_names_the_loaded_model() {
+    QVERIFY(about_html().contains("No model is loaded"));
+    const QString html = about_html("ann-r18-live", "ann-r18-live · default.pt · cpu");
+    QVERIFY2(html.contains("Loaded now") && html.contains("ResNet-18 backbone") && html.contains("default.pt"),
+             qPrintable(html));
   }
 
   void about_names_model_paper_data_terms_and_disclaimer() {
@@ -136,6 +155,10 @@ class TestMainWindow : public QObject {
     s.capture_fps = 30;
     hud.set_state(s);
     QVERIFY(hud.lines().join('\n').contains("model warming up"));
+    s.has_source = false;  // no video: the model is not warming up, it waits for one
+    hud.set_state(s);
+    QVERIFY2(hud.lines().join('\n').contains("model ready — open a video"), qPrintable(hud.lines().join('\n')));
+    s.has_source = true;
     QVERIFY(!hud.stale());
     QVERIFY(!hud.warning());
 
@@ -189,6 +212,59 @@ class TestMainWindow : public QObject {
     QCOMPARE(r.size(), Settings::kMaxRecent);
     QCOMPARE(r.first(), QStringLiteral("/v/5.mp4"));
     QCOMPARE(r.count("/v/5.mp4"), 1);
+  }
+
+  // Full screen hides the menu bar; its keys still work.
+  void shortcuts_work_in_full_screen() {
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.set_full_screen(true);
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    QVERIFY(!w.menuBar()->isVisible());
+    LiveTab* live = w.live_tab();
+    QCOMPARE(live->overlay_mode(), QStringLiteral("fill"));
+    QTest::keyClick(&w, Qt::Key_O);
+    QCOMPARE(live->overlay_mode(), QStringLiteral("outline"));
+    QVERIFY(!live->hud()->isHidden());
+    QTest::keyClick(&w, Qt::Key_H);
+    QVERIFY(live->hud()->isHidden());
+    QTest::keyClick(&w, Qt::Key_H);
+    QVERIFY(!live->hud()->isHidden());
+    QTest::keyClick(&w, Qt::Key_R);  // no video: recording says so and stays off
+    QVERIFY(!live->recording());
+    QVERIFY(live->view()->toast().contains("Nothing to record"));
+    QVERIFY(!live->record_action()->isChecked());
+    w.set_full_screen(false);
+  }
+
+  // The HUD sits beside the picture, not on it, and below a banner, not over its end.
+  void the_hud_covers_neither_picture_nor_banner() {
+    VideoView v;
+    v.resize(1000, 500);
+    v.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&v));
+    HudState s;
+    s.model = ModelStatus::kRunning;
+    v.set_hud_state(s);
+    for (const QSize frame : {QSize(640, 480), QSize(1920, 1080)}) {
+      QImage img(frame, QImage::Format_RGB888);
+      img.fill(Qt::gray);
+      v.set_frame(img);
+      QVERIFY2(!v.frame_rect().intersects(v.hud()->geometry()),
+               qPrintable(QString("%1x%2").arg(frame.width()).arg(frame.height())));
+      QVERIFY(v.frame_rect().width() > 500);
+    }
+    v.set_banner("Cannot connect: Could not open resource for reading and writing. Check the address and the "
+                 "network. Retrying in 8 s (attempt 4); Stop gives up.");
+    QVERIFY(v.hud()->geometry().top() > v.banner_rect().bottom());
+    v.set_banner({});
+    QCOMPARE(v.hud()->geometry().top(), 12);
+    // Hidden, the HUD gives its column back to the picture.
+    const int with_hud = v.frame_rect().width();
+    v.set_hud_visible(false);
+    QVERIFY(v.frame_rect().width() > with_hud);
   }
 
   void full_screen_shows_only_the_video() {
