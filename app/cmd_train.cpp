@@ -16,6 +16,7 @@
 
 #include "app/commands.h"
 #include "core/data/dataset.h"
+#include "core/train/recipes.h"
 #include "core/train/trainer.h"
 #include "model/presets.h"
 
@@ -87,7 +88,8 @@ int train_main(const Argv& argv) {
   Args args("train",
             "Train the ANN segmenter on Kvasir-SEG style folders (images/ + masks/; repeat --data to train on\n"
             "several, e.g. --data kvasir-seg --data CVC-ClinicDB). Defaults are the paper's\n"
-            "recipe (SGD 0.01, momentum 0.9, wd 5e-4, batch 10, 500 epochs, poly 0.9, CE + 0.4 aux CE).\n"
+            "recipe (SGD 0.01, momentum 0.9, wd 5e-4, batch 10, 500 epochs, poly 0.9, CE + 0.4 aux CE);\n"
+            "--recipe scratch is the one measured best for training from scratch (docs/recipe.md).\n"
             "The run directory gets config.json, split.json, last.pt, best.pt and metrics.jsonl.\n"
             "Ctrl-C stops cleanly with a resumable last.pt; continue with --resume --out RUN_DIR.");
   // Every TrainConfig setting with a flag comes from its one field list (train_config.h); the rest
@@ -117,6 +119,10 @@ int train_main(const Argv& argv) {
       args.option(f.flag, f.help, def.str());
     }
   });
+  std::string recipes;
+  for (const auto& r : pl::core::train::builtin_recipes()) recipes += "\n      " + r.name + ": " + r.summary;
+  args.option("recipe",
+              "named recipe applied before the other flags, or a JSON file of config.json keys:" + recipes, "paper");
   args.option("crop", "training crop HxW (default: 512x1024 for ann-r50/ann-r101, else the preset's input size)")
       .option("scale", "RandomResize base scale LONGxSHORT (default: twice the crop)")
       .option("ratio", "RandomResize ratio range MIN,MAX", "0.5,2.0")
@@ -139,6 +145,14 @@ int train_main(const Argv& argv) {
   // Resuming with a saved config: only the flags given here change it; a new run starts from the
   // defaults (and the default data folder).
   if (!from_saved) c.data_root = pl::core::data::default_data_root();
+  // The recipe comes before the flags, so `--recipe scratch --epochs 300` changes only the length.
+  if (!from_saved || args.has("recipe")) {
+    try {
+      pl::core::train::apply_recipe(c, args.get("recipe"));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+  }
   visit_fields(c, [&](const pl::core::train::ConfigField& f, auto& v) {
     if (!*f.flag || !args.has(f.flag)) return;
     using T = std::decay_t<decltype(v)>;

@@ -11,18 +11,19 @@
 namespace pl::core::train {
 namespace {
 
-const char* const kMomentumPrefix = "optim.momentum.";
+const std::string kOptimPrefix = "optim.", kLivePrefix = "live.";
 
 }  // namespace
 
-void save_run_checkpoint(const std::string& path, pl::model::AnnSegmentor& model, const Sgd& sgd, const TrainConfig& cfg,
-                         int64_t iteration, int64_t iters_per_epoch, double best_polyp_dice,
-                         const std::optional<ValidationResult>& last_validation) {
+void save_run_checkpoint(const std::string& path, pl::model::AnnSegmentor& model, const Optimizer& optimizer,
+                         WeightEma* ema, const TrainConfig& cfg, int64_t iteration, int64_t iters_per_epoch,
+                         double best_polyp_dice, const std::optional<ValidationResult>& last_validation) {
   pl::model::CheckpointMeta meta;
   meta.iteration = iteration;
   meta.epoch = iters_per_epoch > 0 ? iteration / iters_per_epoch : 0;
   meta.strings["kind"] = "train";
   meta.strings["train_config"] = cfg.to_json();
+  meta.strings["optimizer"] = optimizer.name();
   if (best_polyp_dice >= 0) meta.metrics["best_polyp_dice"] = best_polyp_dice;
   if (last_validation) {
     const auto& v = *last_validation;
@@ -38,14 +39,16 @@ void save_run_checkpoint(const std::string& path, pl::model::AnnSegmentor& model
     meta.metrics["val.images"] = v.images;
   }
   std::map<std::string, torch::Tensor> extra;
-  for (const auto& [name, buf] : sgd.buffers()) extra[kMomentumPrefix + name] = buf.detach().cpu();
+  for (const auto& [key, t] : optimizer.state()) extra[kOptimPrefix + key] = t.detach().cpu();
+  if (ema)
+    for (const auto& [name, t] : pl::model::state_dict(model)) extra[kLivePrefix + name] = t.cpu();
   {
     auto gen = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
     extra["rng.cpu"] = gen.get_state();
   }
   extra["train.iteration"] = torch::tensor({iteration}, torch::kLong);
-  pl::model::save_checkpoint(path, model, meta, extra, /*fp16=*/false);
+  pl::model::save_checkpoint(path, ema ? ema->model() : model, meta, extra, /*fp16=*/false);
 }
 
 RunState load_run_checkpoint(const std::string& path, pl::model::AnnSegmentor& model, const TrainConfig& cfg) {
@@ -75,9 +78,11 @@ RunState load_run_checkpoint(const std::string& path, pl::model::AnnSegmentor& m
   RunState s;
   s.iteration = ck.meta.iteration;
   if (auto it = ck.meta.metrics.find("best_polyp_dice"); it != ck.meta.metrics.end()) s.best_polyp_dice = it->second;
-  const std::string prefix = kMomentumPrefix;
+  const auto opt = ck.meta.strings.find("optimizer");
+  s.optimizer = opt == ck.meta.strings.end() ? "sgd" : opt->second;
   for (const auto& [name, t] : ck.extra) {
-    if (name.rfind(prefix, 0) == 0) s.momentum[name.substr(prefix.size())] = t;
+    if (name.rfind(kOptimPrefix, 0) == 0) s.optimizer_state[name.substr(kOptimPrefix.size())] = t;
+    if (name.rfind(kLivePrefix, 0) == 0) s.live_weights[name.substr(kLivePrefix.size())] = t;
   }
   if (auto it = ck.extra.find("rng.cpu"); it != ck.extra.end()) s.cpu_rng = it->second;
   if (ck.meta.metrics.count("val.iteration")) {

@@ -6,30 +6,16 @@
 
 namespace pl::core::train {
 
-Sgd::Sgd(std::vector<std::pair<std::string, at::Tensor>> params, double momentum, double weight_decay)
-    : params_(std::move(params)), momentum_(momentum), weight_decay_(weight_decay) {}
+namespace {
+const std::string kMomentum = "momentum.";
+}  // namespace
 
-void Sgd::zero_grad() {
-  if (!params_.empty() && params_.front().second.is_cuda()) {
-    // One fused kernel for all gradients instead of one launch per parameter.
-    std::vector<at::Tensor> grads;
-    for (auto& [name, p] : params_)
-      if (p.grad().defined()) grads.push_back(p.mutable_grad().detach_());
-    if (!grads.empty()) at::_foreach_zero_(grads);
-    return;
-  }
-  for (auto& [name, p] : params_) {
-    auto& g = p.mutable_grad();
-    if (g.defined()) {
-      g.detach_();
-      g.zero_();
-    }
-  }
-}
+Sgd::Sgd(NamedParams params, double momentum, double weight_decay)
+    : Optimizer(std::move(params)), momentum_(momentum), weight_decay_(weight_decay) {}
 
 void Sgd::step(double lr) {
   torch::NoGradGuard no_grad;
-  if (momentum_ != 0 && !params_.empty() && params_.front().second.is_cuda() && fused_step(lr)) return;
+  if (momentum_ != 0 && on_cuda() && fused_step(lr)) return;
   for (auto& [name, p] : params_) {
     if (!p.grad().defined()) continue;
     at::Tensor d = p.grad();
@@ -66,19 +52,19 @@ bool Sgd::fused_step(double lr) {
   return true;
 }
 
-std::map<std::string, at::Tensor> Sgd::buffers() const { return buf_; }
+std::map<std::string, at::Tensor> Sgd::state() const {
+  std::map<std::string, at::Tensor> out;
+  for (const auto& [name, b] : buf_) out[kMomentum + name] = b;
+  return out;
+}
 
-void Sgd::load_buffers(const std::map<std::string, at::Tensor>& buffers) {
+void Sgd::load_state(const std::map<std::string, at::Tensor>& state) {
   std::map<std::string, at::Tensor> next;
-  for (const auto& [name, b] : buffers) {
-    const at::Tensor* param = nullptr;
-    for (const auto& [pname, p] : params_)
-      if (pname == name) param = &p;
-    if (!param) throw std::runtime_error("optimizer state has a momentum buffer for unknown parameter '" + name + "'");
-    if (!b.sizes().equals(param->sizes()))
-      throw std::runtime_error("optimizer state for '" + name + "' has shape " + c10::str(b.sizes()) +
-                               " but the parameter is " + c10::str(param->sizes()));
-    next[name] = b.to(param->device(), param->scalar_type()).clone();
+  for (const auto& [key, b] : state) {
+    if (key.rfind(kMomentum, 0) != 0)
+      throw std::runtime_error("optimizer state '" + key + "' is not SGD's (the run was trained with another optimizer?)");
+    const std::string name = key.substr(kMomentum.size());
+    next[name] = to_param_like(b, param(name, key), key);
   }
   buf_ = std::move(next);
 }

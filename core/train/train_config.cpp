@@ -155,7 +155,15 @@ void TrainConfig::validate() const {
   if (!(flip_prob >= 0 && flip_prob <= 1)) bad("flip_prob must be in [0, 1], got " + num(flip_prob));
   if (epochs <= 0) bad("epochs must be positive, got " + std::to_string(epochs));
   if (batch <= 0) bad("batch must be positive, got " + std::to_string(batch));
+  if (optimizer != "sgd" && optimizer != "adamw") bad("unknown optimizer '" + optimizer + "' (valid: sgd, adamw)");
   if (!(lr > 0) || !std::isfinite(lr)) bad("lr must be positive, got " + num(lr));
+  if (!(beta1 >= 0 && beta1 < 1)) bad("beta1 must be in [0, 1), got " + num(beta1));
+  if (!(beta2 >= 0 && beta2 < 1)) bad("beta2 must be in [0, 1), got " + num(beta2));
+  if (!(adam_eps > 0)) bad("adam_eps must be positive, got " + num(adam_eps));
+  if (warmup_iters < 0) bad("warmup_iters must be >= 0, got " + std::to_string(warmup_iters));
+  if (!(warmup_ratio > 0 && warmup_ratio <= 1)) bad("warmup_ratio must be in (0, 1], got " + num(warmup_ratio));
+  if (!(ema_decay >= 0 && ema_decay < 1)) bad("ema_decay must be in [0, 1) (0 = off), got " + num(ema_decay));
+  if (recipe.empty()) bad("recipe is empty");
   if (!(momentum >= 0 && momentum < 1)) bad("momentum must be in [0, 1), got " + num(momentum));
   if (!(weight_decay >= 0)) bad("weight_decay must be >= 0, got " + num(weight_decay));
   if (!(poly_power >= 0)) bad("poly_power must be >= 0, got " + num(poly_power));
@@ -184,11 +192,27 @@ std::string TrainConfig::to_json() const {
 }
 
 TrainConfig TrainConfig::from_json(const std::string& json) {
-  const Json o = Json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (!o.is_object()) throw std::invalid_argument("config: not a JSON object");
   TrainConfig c;
-  visit_fields(c, Reader{o});
+  c.update_from_json(json, "config", /*reject_unknown=*/false);
   return c;
+}
+
+void TrainConfig::update_from_json(const std::string& json, const std::string& origin, bool reject_unknown) {
+  const Json o = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!o.is_object()) throw std::invalid_argument(origin + ": not a JSON object");
+  if (reject_unknown) {
+    std::vector<std::string> keys;
+    visit_fields(*this, [&](const ConfigField& f, const auto&) { keys.emplace_back(f.key); });
+    for (const auto& [k, v] : o.items())
+      if (std::find(keys.begin(), keys.end(), k) == keys.end())
+        throw std::invalid_argument(origin + ": '" + k + "' is not a training setting (see config.json of a run)");
+  }
+  try {
+    visit_fields(*this, Reader{o});
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    throw std::invalid_argument(origin + msg.substr(msg.find(':')));
+  }
 }
 
 }  // namespace pl::core::train

@@ -39,11 +39,24 @@ struct TrainConfig {
   double flip_prob = 0.5;
   bool photometric = true;
 
+  // Named recipe the run started from (core/train/recipes.h): its settings were applied over these
+  // defaults before any flag. "paper" = the defaults themselves.
+  std::string recipe = "paper";
+
   // Schedule and loss.
   int epochs = 500;
   int batch = 10;
+  std::string optimizer = "sgd";     // sgd (the paper) | adamw (core/train/adamw.h)
   double lr = 0.01, momentum = 0.9, weight_decay = 5e-4;
+  double beta1 = 0.9, beta2 = 0.999, adam_eps = 1e-8;  // AdamW only
   double poly_power = 0.9, min_lr = 1e-4;
+  // Linear warm-up over the first warmup_iters iterations, from warmup_ratio x the scheduled lr
+  // (mmseg's `warmup='linear'`); 0 = none (the paper).
+  int warmup_iters = 0;
+  double warmup_ratio = 1e-3;
+  // Exponential moving average of the weights (core/train/weight_ema.h); 0 = off (the paper). The
+  // average is validated and checkpointed; last.pt also keeps the live weights for a resume.
+  double ema_decay = 0.0;
   double aux_weight = 0.4;
   // Soft Dice added to CE on each head. 0 = the paper (CE only). A documented deviation that helps
   // from-scratch CPU training of the small presets, where polyps are a minority class.
@@ -86,6 +99,10 @@ struct TrainConfig {
   // absent keys keep their defaults.
   std::string to_json() const;
   static TrainConfig from_json(const std::string& json);
+  // Sets the keys present in `json` (a JSON object of config.json keys), keeps the others. With
+  // reject_unknown, a key that is not a setting is an error naming it (recipe files: a typo must
+  // not be ignored). Throws std::invalid_argument; `origin` names the source in the message.
+  void update_from_json(const std::string& json, const std::string& origin, bool reject_unknown);
 };
 
 // One setting of TrainConfig: its key in config.json (and in checkpoints, which embed config.json),
@@ -122,13 +139,23 @@ void visit_fields(C& c, V&& v) {
     c.cat_max_ratio);
   v(ConfigField{"flip_prob", "flip-prob", "probability of a horizontal flip"}, c.flip_prob);
   v(ConfigField{"photometric", "", "photometric distortion on"}, c.photometric);
+  v(ConfigField{"recipe", "", "named recipe the run started from"}, c.recipe);
   v(ConfigField{"epochs", "epochs", "epochs"}, c.epochs);
   v(ConfigField{"batch", "batch", "images per iteration"}, c.batch);
+  v(ConfigField{"optimizer", "optimizer", "sgd (the paper) or adamw"}, c.optimizer);
   v(ConfigField{"lr", "lr", "initial learning rate"}, c.lr);
   v(ConfigField{"momentum", "momentum", "SGD momentum"}, c.momentum);
-  v(ConfigField{"weight_decay", "weight-decay", "SGD weight decay"}, c.weight_decay);
+  v(ConfigField{"weight_decay", "weight-decay", "weight decay (SGD: added to the gradient; AdamW: decoupled)"},
+    c.weight_decay);
+  v(ConfigField{"beta1", "beta1", "AdamW beta1"}, c.beta1);
+  v(ConfigField{"beta2", "beta2", "AdamW beta2"}, c.beta2);
+  v(ConfigField{"adam_eps", "adam-eps", "AdamW epsilon"}, c.adam_eps);
   v(ConfigField{"poly_power", "poly-power", "poly schedule power"}, c.poly_power);
   v(ConfigField{"min_lr", "min-lr", "poly schedule floor"}, c.min_lr);
+  v(ConfigField{"warmup_iters", "warmup-iters", "linear warm-up iterations (0 = none)"}, c.warmup_iters);
+  v(ConfigField{"warmup_ratio", "warmup-ratio", "warm-up starts at this fraction of the lr"}, c.warmup_ratio);
+  v(ConfigField{"ema_decay", "ema-decay", "EMA of the weights, validated and saved (0 = off; e.g. 0.999)"},
+    c.ema_decay);
   v(ConfigField{"aux_weight", "aux-weight", "weight of the auxiliary FCN head's loss"}, c.aux_weight);
   v(ConfigField{"dice_weight", "dice-weight", "soft Dice term added to CE (0 = the paper)"}, c.dice_weight);
   v(ConfigField{"val_every", "val-every", "validate every N epochs (0 = only at the end)"}, c.val_every);

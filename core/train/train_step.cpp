@@ -9,11 +9,12 @@
 
 namespace pl::core::train {
 
-TrainStep::TrainStep(pl::model::AnnSegmentor model, Sgd& sgd, const c10::Device& device, TrainStepOptions options)
-    : model_(std::move(model)), sgd_(sgd), device_(device), options_(options) {}
+TrainStep::TrainStep(pl::model::AnnSegmentor model, Optimizer& optimizer, const c10::Device& device,
+                     TrainStepOptions options)
+    : model_(std::move(model)), optim_(optimizer), device_(device), options_(options) {}
 
 StepOutcome TrainStep::run(const at::Tensor& images, const at::Tensor& labels, double lr, bool check_finite) {
-  sgd_.zero_grad();
+  optim_.zero_grad();
   pl::model::SegmentorOutput o;
   {
     pl::model::AutocastScope ac(options_.amp, device_.is_cuda());
@@ -37,7 +38,7 @@ StepOutcome TrainStep::run(const at::Tensor& images, const at::Tensor& labels, d
     if (!out.finite) return out;
   }
   loss.total.backward();
-  sgd_.step(lr);
+  optim_.step(lr);
   return out;
 }
 

@@ -2,7 +2,7 @@
 // One training iteration as the Trainer runs it, shared by the Trainer and `polyplens bench train`
 // (so the benchmark measures the real thing): forward in train mode under bf16 autocast where
 // enabled (channels-last input on CUDA), the losses in fp32 (model/losses.h: CE + aux CE, optional
-// soft Dice), backward, SGD step (core/train/sgd.h).
+// soft Dice), backward, optimiser step (core/train/optimizer.h).
 //
 // Nothing here waits for the device unless asked: run() returns the detached loss parts
 // {total, decode, aux} as a float64 tensor on the device. With check_finite it reads the total
@@ -13,7 +13,7 @@
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
-#include "core/train/sgd.h"
+#include "core/train/optimizer.h"
 #include "model/segmentor.h"
 
 namespace pl::core::train {
@@ -32,7 +32,7 @@ struct StepOutcome {
 
 class TrainStep {
  public:
-  TrainStep(pl::model::AnnSegmentor model, Sgd& sgd, const c10::Device& device, TrainStepOptions options);
+  TrainStep(pl::model::AnnSegmentor model, Optimizer& optimizer, const c10::Device& device, TrainStepOptions options);
 
   StepOutcome run(const at::Tensor& images, const at::Tensor& labels, double lr, bool check_finite);
 
@@ -40,7 +40,7 @@ class TrainStep {
 
  private:
   pl::model::AnnSegmentor model_;
-  Sgd& sgd_;
+  Optimizer& optim_;
   c10::Device device_;
   TrainStepOptions options_;
 };

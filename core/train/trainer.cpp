@@ -13,9 +13,10 @@
 #include "core/train/batch_loader.h"
 #include "core/train/metrics_log.h"
 #include "core/train/run_checkpoint.h"
-#include "core/train/sgd.h"
+#include "core/train/optimizer.h"
 #include "core/train/train_step.h"
 #include "core/train/validate.h"
+#include "core/train/weight_ema.h"
 #include "model/atomic_file.h"
 #include "model/device.h"
 #include "model/inference.h"
@@ -137,7 +138,8 @@ class Trainer::Run {
   std::vector<data::Sample> train_samples_, val_samples_;
   pl::model::SegmentorOptions mopts_;
   pl::model::AnnSegmentor model_{nullptr};
-  std::unique_ptr<Sgd> sgd_;
+  std::unique_ptr<Optimizer> optim_;
+  std::unique_ptr<WeightEma> ema_;  // when cfg.ema_decay > 0: validated and checkpointed
   std::unique_ptr<TrainStep> train_step_;
   std::unique_ptr<MetricsLog> mlog_;
   data::AugmentOptions aug_;
@@ -167,6 +169,13 @@ const data::DatasetSummary& Trainer::summary() const { return state_->index.summ
 double Trainer::poly_lr(const TrainConfig& c, int64_t it, int64_t total) {
   const double progress = total > 0 ? std::min(1.0, static_cast<double>(it) / static_cast<double>(total)) : 1.0;
   return (c.lr - c.min_lr) * std::pow(1.0 - progress, c.poly_power) + c.min_lr;
+}
+
+double Trainer::learning_rate(const TrainConfig& c, int64_t it, int64_t total) {
+  const double lr = poly_lr(c, it, total);
+  if (it >= c.warmup_iters) return lr;
+  const double k = static_cast<double>(it) / static_cast<double>(c.warmup_iters);
+  return lr * (c.warmup_ratio + (1.0 - c.warmup_ratio) * k);
 }
 
 const data::DatasetSummary& Trainer::prepare() {
@@ -294,9 +303,20 @@ bool Trainer::Run::setup() {
   std::vector<std::pair<std::string, at::Tensor>> params;
   for (auto& kv : model_->named_parameters())
     if (kv.value().requires_grad()) params.emplace_back(kv.key(), kv.value());
-  sgd_ = std::make_unique<Sgd>(params, cfg_.momentum, cfg_.weight_decay);
+  if (cfg_.resume && !resumed.live_weights.empty()) {
+    // The checkpoint's model is the weight average; training continues from the live weights.
+    if (cfg_.ema_decay > 0) ema_ = std::make_unique<WeightEma>(model_, cfg_.ema_decay);
+    load_weights(model_, resumed.live_weights, last_path_ + " (live weights)");
+  } else if (cfg_.ema_decay > 0) {
+    ema_ = std::make_unique<WeightEma>(model_, cfg_.ema_decay);
+  }
+  optim_ = make_optimizer(cfg_, params);
   if (cfg_.resume) {
-    sgd_->load_buffers(resumed.momentum);
+    if (resumed.optimizer == optim_->name())
+      optim_->load_state(resumed.optimizer_state);
+    else
+      log_->warn("resume: the optimizer changed from {} to {}; its state starts fresh", resumed.optimizer,
+                 optim_->name());
     restore_rng(resumed, cfg_.seed);
     if (resumed.last_validation) last_val_ = resumed.last_validation;
     saved_at_ = start_iteration_;
@@ -306,7 +326,7 @@ bool Trainer::Run::setup() {
   so.channels_last = channels_last_;
   so.aux_weight = cfg_.aux_weight;
   so.dice_weight = cfg_.dice_weight;
-  train_step_ = std::make_unique<TrainStep>(model_, *sgd_, device_, so);
+  train_step_ = std::make_unique<TrainStep>(model_, *optim_, device_, so);
 
   pl::io::write_file_atomic((out_ / "config.json").string(), cfg_.to_json());
   mlog_ = std::make_unique<MetricsLog>((out_ / "metrics.jsonl").string(), start_iteration_);
@@ -319,11 +339,12 @@ bool Trainer::Run::setup() {
 
   const bool on_device = cfg_.device_data_path(device_.is_cuda());
   log_->info("training {} on {} ({} threads{}{}): {} train / {} val images, crop {}x{}, batch {}, {} epochs = {} "
-             "iterations ({} per epoch), lr {} poly {} min {}, aux {}, dice {}, batches augmented on the {}",
+             "iterations ({} per epoch), recipe {}: {} lr {} poly {} min {} warm-up {}, aux {}, dice {}, EMA {}, batches "
+             "augmented on the {}",
              cfg_.preset, device_.str(), cfg_.effective_threads(), use_amp_ ? ", bf16 autocast" : "",
              channels_last_ ? ", channels-last" : "", train_samples_.size(), val_samples_.size(), aug_.crop_h,
-             aug_.crop_w, cfg_.batch, cfg_.epochs, total_, ipe_, cfg_.lr, cfg_.poly_power, cfg_.min_lr,
-             cfg_.aux_weight, cfg_.dice_weight, on_device ? device_.str() + " (whole batches)" : "host");
+             aug_.crop_w, cfg_.batch, cfg_.epochs, total_, ipe_, cfg_.recipe, cfg_.optimizer, cfg_.lr, cfg_.poly_power,
+             cfg_.min_lr, cfg_.warmup_iters, cfg_.aux_weight, cfg_.dice_weight, cfg_.ema_decay, on_device ? device_.str() + " (whole batches)" : "host");
   if (on_device) bank_ = std::make_unique<data::SampleBank>(data::SampleBank::build(train_samples_, device_));
   else
     loader_ = std::make_unique<BatchLoader>(train_samples_, aug_, cfg_.batch, cfg_.seed, start_iteration_, total_,
@@ -351,7 +372,7 @@ void Trainer::Run::save_last(int64_t it) {
                                                  : std::string("none")) +
                                  ". Try a lower --lr.");
   }
-  save_run_checkpoint(last_path_, model_, *sgd_, cfg_, it, ipe_, best_dice_, last_val_);
+  save_run_checkpoint(last_path_, model_, *optim_, ema_.get(), cfg_, it, ipe_, best_dice_, last_val_);
   saved_at_ = it;
   result_.last_checkpoint = last_path_;
 }
@@ -359,7 +380,7 @@ void Trainer::Run::save_last(int64_t it) {
 void Trainer::Run::run_validation(int64_t it) {
   if (val_samples_.empty()) return;
   report(TrainPhase::Validating, "validating on " + std::to_string(val_samples_.size()) + " images");
-  ValidationResult v = validate_model(model_, val_samples_, device_);
+  ValidationResult v = validate_model(ema_ ? ema_->model() : model_, val_samples_, device_);
   v.epoch = static_cast<int>(it / ipe_);
   v.iteration = it;
   val_seconds_ = v.seconds;
@@ -408,7 +429,7 @@ bool Trainer::Run::check_pause_cancel(int64_t it) {
 bool Trainer::Run::step(int64_t it) {
   const auto t_iter = Clock::now();
   Batch b = next_batch(it);
-  const double lr = poly_lr(cfg_, it, total_);
+  const double lr = learning_rate(cfg_, it, total_);
   const int64_t done = it + 1;
   const bool log_now = done % cfg_.log_every == 0 || done == total_;
   // The loss is read back every step on the CPU and at log steps on CUDA; a non-finite loss stops
@@ -430,6 +451,7 @@ bool Trainer::Run::step(int64_t it) {
     report(TrainPhase::Failed, result_.message);
     return false;
   }
+  if (ema_) ema_->update(it);
   win_sum_ += step.parts;
   ++win_n_;
 

@@ -1,19 +1,20 @@
 #pragma once
-// Trains an ANN segmenter on a Kvasir-SEG style folder with the paper's recipe (TrainConfig), writes
-// a run directory and reports progress.
+// Trains an ANN segmenter on Kvasir-SEG style folders with a TrainConfig (the paper's recipe by
+// default, or a named one: core/train/recipes.h), writes a run directory and reports progress.
 //
 // Run directory (TrainConfig::out_dir):
 //   config.json    the TrainConfig of the run
 //   split.json     the train/val names; a resumed run reuses them
-//   last.pt        latest checkpoint (model + momentum buffers + iteration + RNG state): resumable
+//   last.pt        latest checkpoint (model + optimiser state + iteration + RNG state): resumable
 //   best.pt        checkpoint with the best validation polyp Dice (dataset-level)
 //   epoch_NNNN.pt  optional snapshots (snapshot_every)
 //   metrics.jsonl  one JSON object per log step ({"type":"train",...}) and validation ({"type":"val",...})
 //
 // Exact resume: batches are a pure function of (seed, iteration) (batch_loader.h), the learning
 // rate a function of the iteration, and last.pt holds everything else (weights, BN statistics,
-// momentum buffers, the CPU RNG that drives dropout). On the CPU a run killed and resumed ends with
-// the same weights as an uninterrupted one. On CUDA, kernels are not bit-deterministic.
+// optimiser state, the live weights beside an EMA, the CPU RNG that drives dropout). On the CPU a
+// run killed and resumed ends with the same weights as an uninterrupted one. On CUDA, kernels are
+// not bit-deterministic.
 //
 // Validation runs on the val images as cached (shrunk to the cache long side), through the same
 // letterbox geometry as the Predictor; `polyplens eval` scores at the original resolution.
@@ -58,6 +59,9 @@ class Trainer {
 
   // Learning rate at an iteration: (lr - min_lr) * (1 - it / total)^power + min_lr.
   static double poly_lr(const TrainConfig& config, int64_t iteration, int64_t total_iterations);
+  // What the run uses: poly_lr, times the linear warm-up factor warmup_ratio + (1 - warmup_ratio) *
+  // it / warmup_iters during the first warmup_iters iterations.
+  static double learning_rate(const TrainConfig& config, int64_t iteration, int64_t total_iterations);
 
  private:
   struct State;
