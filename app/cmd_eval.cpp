@@ -14,14 +14,73 @@
 #include "core/metrics/evaluate.h"
 #include "model/atomic_file.h"
 #if POLYPLENS_HAVE_LIVE
+#include <memory>
+
+#include "core/pipeline/latency_probe.h"
+#include "core/pipeline/predictor_segmenter.h"
+#include "core/review/event_eval.h"
 #include "core/sample/clip_score.h"
+#include "core/sample/mask_track.h"
 #endif
 
 namespace pl::app {
 namespace {
 
 #if POLYPLENS_HAVE_LIVE
-// polyplens eval --clip: per-frame polyp Dice of a video against its mask track (core/sample/clip_score.h).
+pl::core::review::EventOptions event_options(const Args& args) {
+  pl::core::review::EventOptions o;
+  o.min_region_area = args.get_double("events-min-area");
+  o.max_gap = args.get_int("events-max-gap");
+  o.min_duration_s = args.get_double("events-min-duration");
+  try {
+    o.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--events-*: ") + e.what());
+  }
+  return o;
+}
+
+// The live pipeline's mask age beside the clip's time to first detection (docs/metrics.md §6): the
+// latency probe at the clip's frame size with this predictor. Empty JSON when skipped.
+pl::json::Json mask_age(const std::string& video, cv::Size size, double fps, int calls,
+                        const std::shared_ptr<pl::core::inference::Predictor>& predictor, int threads,
+                        const pl::core::review::EventEvalReport& events) {
+  if (calls <= 0) {
+    std::printf("mask age: not measured (--mask-age-probe 0)\n");
+    return nullptr;
+  }
+  pl::core::LatencyProbeOptions o;
+  o.size = size;
+  o.clip = video;
+  o.segment_frames = calls;
+  pl::core::PredictorSegmenter segmenter(predictor, threads);
+  const auto r = pl::core::measure_latency(o, &segmenter);
+  const double age = r.annotation_delay_ms, infer = r.preprocess.median_ms + r.inference.median_ms +
+                                                     r.postprocess.median_ms;
+  const double frame_ms = 1000.0 / fps;
+  std::printf("mask age (latency probe, this machine, %dx%d, median of %d model calls): %.0f ms = %.1f frames at "
+              "%.0f fps\n  (capture -> mask composited with the worker idle; when it is busy with the previous "
+              "frame, up to one more model call, %.0f ms)\n",
+              size.width, size.height, calls, age, age / frame_ms, fps, infer);
+  if (events.delay.n > 0)
+    std::printf("time to first detection on screen: median %.0f + %.0f = %.0f ms, max %.0f + %.0f = %.0f ms "
+                "(up to +%.0f ms each while the worker is busy)\n",
+                events.delay.median_ms, age, events.delay.median_ms + age, events.delay.max_ms, age,
+                events.delay.max_ms + age, infer);
+  return {{"source", "latency probe (core/pipeline/latency_probe.h) on this machine at the clip's frame size"},
+          {"annotation_delay_ms", age},
+          {"annotation_delay_frames", age / frame_ms},
+          {"model_call_ms", infer},
+          {"model_calls", calls},
+          {"time_to_first_detection_on_screen_ms",
+           events.delay.n > 0 ? pl::json::Json{{"median", events.delay.median_ms + age},
+                                               {"p90", events.delay.p90_ms + age},
+                                               {"max", events.delay.max_ms + age}}
+                              : pl::json::Json(nullptr)}};
+}
+
+// polyplens eval --clip: per-frame polyp Dice of a video against its mask track (core/sample/clip_score.h),
+// and the video-level figures of polyp events (core/review/event_eval.h, docs/metrics.md §6).
 int eval_clip(const Args& args, const std::string& checkpoint, const pl::core::inference::PredictorOptions& po) {
   const std::string video = args.get("clip");
   std::string masks = args.get("clip-masks");
@@ -31,18 +90,29 @@ int eval_clip(const Args& args, const std::string& checkpoint, const pl::core::i
     throw UsageError("--clip: no mask track '" + masks + "' (give it with --clip-masks)");
   const int max_frames = args.get_int("max-frames");
   if (max_frames < 0) throw UsageError("--max-frames must be >= 0");
+  const int probe_calls = args.get_int("mask-age-probe");
+  if (probe_calls < 0) throw UsageError("--mask-age-probe must be >= 0");
+  const auto eo = event_options(args);
+  const auto track = pl::core::read_mask_track(masks);  // its frame rate times the events
+  if (!(track.fps > 0))
+    throw std::runtime_error("mask track '" + masks + "' has no frame rate (" + std::to_string(track.fps) +
+                             "); polyp events need one");
 
-  pl::core::inference::Predictor predictor(checkpoint, po);
-  const auto& info = predictor.info();
+  auto predictor = std::make_shared<pl::core::inference::Predictor>(checkpoint, po);
+  const auto& info = predictor->info();
   std::printf("checkpoint %s: preset %s, input %dx%d, %s, %s; clip %s\n", checkpoint.c_str(), info.preset.c_str(),
               info.input_h, info.input_w, info.device.c_str(), info.dtype.c_str(), video.c_str());
   std::fflush(stdout);
-  const auto s = pl::core::score_clip(video, masks, predictor, [](int done, int total) {
-    if (done % 25 == 0 || done == total) {
-      std::fprintf(stderr, "\r%d/%d frames", done, total);
-      if (done == total) std::fprintf(stderr, "\n");
-    }
-  }, max_frames);
+  pl::core::review::EventEvaluator events(eo, track.fps);
+  const auto s = pl::core::score_clip(
+      video, masks, *predictor,
+      [](int done, int total) {
+        if (done % 25 == 0 || done == total) {
+          std::fprintf(stderr, "\r%d/%d frames", done, total);
+          if (done == total) std::fprintf(stderr, "\n");
+        }
+      },
+      max_frames, [&](int, const cv::Mat& truth, const cv::Mat& pred, const cv::Mat& prob) { events.add(truth, pred, prob); });
   std::vector<double> sorted = s.frame_dice;
   std::sort(sorted.begin(), sorted.end());
   const auto quantile = [&](double q) {
@@ -55,11 +125,17 @@ int eval_clip(const Args& args, const std::string& checkpoint, const pl::core::i
   std::printf("per-frame min / p10 / median / p90: %.4f / %.4f / %.4f / %.4f\n", quantile(0), quantile(0.1),
               quantile(0.5), quantile(0.9));
   std::printf("frames with Dice < 0.5: %td of %d\n", below, s.frames);
+  const auto ev = events.report();
+  std::printf("\n%s", ev.to_text().c_str());
+  std::fflush(stdout);
+  const pl::json::Json age =
+      mask_age(video, cv::Size(track.width, track.height), track.fps, probe_calls, predictor, po.threads, ev);
   if (args.has("json")) {
     const pl::json::Json report{{"checkpoint", checkpoint},     {"clip", video},
                                 {"masks", masks},               {"dtype", info.dtype},
                                 {"frames", s.frames},           {"mean_dice", s.mean_dice},
-                                {"pooled_dice", s.pooled_dice}, {"frame_dice", s.frame_dice}};
+                                {"pooled_dice", s.pooled_dice}, {"frame_dice", s.frame_dice},
+                                {"events", ev.to_json()},       {"mask_age", age}};
     pl::io::write_file_atomic(args.get("json"), pl::json::dump(report));
     std::cout << "JSON report: " << args.get("json") << "\n";
   }
@@ -77,8 +153,10 @@ int eval_main(const Argv& argv) {
             "Evaluate a checkpoint on a Kvasir-SEG style folder at the original image resolution. Prints the\n"
             "mmseg dataset-level metrics (per class and two-class means: the paper's mDice/mIoU) and the\n"
             "polyp-only metrics (dataset-level and per-image mean). With --clip, scores a video against its\n"
-            "ground-truth mask track instead (per-frame polyp Dice, their mean and the pooled Dice), e.g. the\n"
-            "bundled sample: --clip resources/samples/sample.mp4.");
+            "ground-truth mask track instead (per-frame polyp Dice, their mean and the pooled Dice) and reports\n"
+            "polyp events as clinical CADe studies do: per-polyp sensitivity, time to first detection, false-\n"
+            "positive events per minute, per-frame sensitivity/specificity and the live mask age (definitions:\n"
+            "docs/metrics.md section 6), e.g. the bundled sample: --clip resources/samples/sample.mp4.");
   args.option("data",
               "data folder with images/ and masks/ (JPEG, PNG or BMP, matched by name); without train.txt/val.txt "
               "every pair is in val",
@@ -97,7 +175,11 @@ int eval_main(const Argv& argv) {
       .option("dtype", "inference precision: auto (bf16 on CPUs with native bf16), fp32, bf16, fp16", "auto")
       .option("clip", "score this video against its mask track instead of a data split")
       .option("clip-masks", "the clip's mask track (default: the video's name with .plmasks)")
-      .option("max-frames", "with --clip: score only the first N frames (0 = all)", "0");
+      .option("max-frames", "with --clip: score only the first N frames (0 = all)", "0")
+      .option("events-min-area", "with --clip: smallest mask region of a polyp event, fraction of the frame", "0.001")
+      .option("events-max-gap", "with --clip: frames a polyp may be unseen and stay one event", "5")
+      .option("events-min-duration", "with --clip: events shorter than this (seconds) are flicker", "0.5")
+      .option("mask-age-probe", "with --clip: model calls of the latency probe for the mask age (0 = skip)", "10");
   if (!args.parse(argv)) return 0;
 
   std::string checkpoint = args.get("checkpoint");
@@ -126,7 +208,9 @@ int eval_main(const Argv& argv) {
     throw UsageError(e.what());
   }
   if (args.has("clip")) return eval_clip(args, checkpoint, po);
-  if (args.has("clip-masks") || args.has("max-frames")) throw UsageError("--clip-masks and --max-frames need --clip");
+  for (const char* o : {"clip-masks", "max-frames", "events-min-area", "events-max-gap", "events-min-duration",
+                        "mask-age-probe"})
+    if (args.has(o)) throw UsageError(std::string("--") + o + " needs --clip");
 
   // One folder per eval (Args keeps only the last of a repeated option: refuse that instead). Every
   // option of eval takes a value, so a "--data" is an option only where a value cannot be.

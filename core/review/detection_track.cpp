@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+
+#include <opencv2/imgproc.hpp>
 
 namespace pl::core::review {
 
@@ -13,6 +16,8 @@ DetectionTrack::DetectionTrack(int64_t frame_count, double fps, SegmentOptions o
 void DetectionTrack::reset(int64_t frame_count, double fps) {
   std::lock_guard<std::mutex> lock(mutex_);
   area_.assign(static_cast<size_t>(std::max<int64_t>(frame_count, 0)), kUnknownArea);
+  footprint_.assign(area_.size(), Footprint{});
+  has_footprint_.assign(area_.size(), 0);
   known_ = 0;
   fps_ = fps > 0 && std::isfinite(fps) ? fps : 0;
   ++revision_;
@@ -28,20 +33,54 @@ std::string DetectionTrack::source() const {
   return source_;
 }
 
-void DetectionTrack::record(int64_t frame, double area_fraction) {
+namespace {
+
+// The footprint of a mask's regions of at least `min_area` of the frame: a cell is set when such a
+// region covers any of its pixels.
+std::array<uint32_t, 24> footprint_of(const cv::Mat& mask, double min_area) {
+  std::array<uint32_t, 24> fp{};
+  cv::Mat regions = mask != 0;
+  if (min_area > 0 && cv::countNonZero(regions) > 0) {
+    cv::Mat labels, stats, centroids;
+    const int n = cv::connectedComponentsWithStats(regions, labels, stats, centroids, 8, CV_32S);
+    const double min_px = min_area * static_cast<double>(mask.total());
+    for (int c = 1; c < n; ++c)
+      if (stats.at<int>(c, cv::CC_STAT_AREA) < min_px) regions.setTo(0, labels == c);
+  }
+  for (int y = 0; y < regions.rows; ++y) {
+    const uint8_t* r = regions.ptr<uint8_t>(y);
+    uint32_t& row = fp[static_cast<size_t>(y * 24 / regions.rows)];
+    for (int x = 0; x < regions.cols; ++x)
+      if (r[x]) row |= 1u << (x * 32 / regions.cols);
+  }
+  return fp;
+}
+
+}  // namespace
+
+void DetectionTrack::record(int64_t frame, double area_fraction) { record_impl(frame, area_fraction, nullptr); }
+
+void DetectionTrack::record_impl(int64_t frame, double area_fraction, const Footprint* footprint) {
   if (frame < 0) return;
   const float a = std::isfinite(area_fraction) ? static_cast<float>(std::clamp(area_fraction, 0.0, 1.0)) : 0.0f;
   std::lock_guard<std::mutex> lock(mutex_);
   const auto i = static_cast<size_t>(frame);
-  if (i >= area_.size()) area_.resize(i + 1, kUnknownArea);
+  if (i >= area_.size()) {
+    area_.resize(i + 1, kUnknownArea);
+    footprint_.resize(i + 1, Footprint{});
+    has_footprint_.resize(i + 1, 0);
+  }
   if (area_[i] < 0) ++known_;
   area_[i] = a;
+  has_footprint_[i] = footprint != nullptr;
+  if (footprint) footprint_[i] = *footprint;
   ++revision_;
 }
 
 void DetectionTrack::record_mask(int64_t frame, const cv::Mat& mask) {
-  if (mask.empty()) return;
-  record(frame, static_cast<double>(cv::countNonZero(mask)) / static_cast<double>(mask.total()));
+  if (mask.empty() || frame < 0) return;
+  const Footprint fp = footprint_of(mask, event_options().min_region_area);
+  record_impl(frame, static_cast<double>(cv::countNonZero(mask)) / static_cast<double>(mask.total()), &fp);
 }
 
 void DetectionTrack::forget(int64_t frame) {
@@ -50,6 +89,7 @@ void DetectionTrack::forget(int64_t frame) {
   auto& a = area_[static_cast<size_t>(frame)];
   if (a >= 0) --known_;
   a = kUnknownArea;
+  has_footprint_[static_cast<size_t>(frame)] = 0;
   ++revision_;
 }
 
@@ -156,6 +196,132 @@ std::vector<StripCell> DetectionTrack::strip(int cells) const {
                           : known > 0 ? StripCell::State::Clear : StripCell::State::Unknown;
   }
   return out;
+}
+
+// --- Polyp events ------------------------------------------------------------------------------
+
+void DetectionTrack::set_event_options(const EventOptions& options) {
+  options.validate();
+  std::lock_guard<std::mutex> lock(mutex_);
+  event_options_ = options;
+  ++revision_;
+}
+
+EventOptions DetectionTrack::event_options() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return event_options_;
+}
+
+double DetectionTrack::event_fps() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return fps_ > 0 ? fps_ : 25.0;
+}
+
+cv::Mat DetectionTrack::grid_locked(size_t i) const {
+  cv::Mat g(kGridH, kGridW, CV_8U, cv::Scalar(0));
+  if (area_[i] < 0) return g;
+  if (!has_footprint_[i]) {
+    // Recorded by area alone: one region of unknown place.
+    if (area_[i] > 0 && area_[i] >= event_options_.min_region_area) g.setTo(1);
+    return g;
+  }
+  for (int y = 0; y < kGridH; ++y)
+    for (int x = 0; x < kGridW; ++x) g.at<uint8_t>(y, x) = (footprint_[i][static_cast<size_t>(y)] >> x) & 1u;
+  return g;
+}
+
+std::vector<PolypEvent> DetectionTrack::track_locked(const std::function<void(int64_t, const cv::Mat&)>& each) const {
+  EventOptions o = event_options_;
+  o.min_region_area = 0;  // applied when the footprint was made
+  EventTracker t(o, fps_ > 0 ? fps_ : 25.0);
+  std::map<int, std::pair<int64_t, double>> peak;  // event id -> (frame, area)
+  for (size_t i = 0; i < area_.size(); ++i) {
+    if (area_[i] < 0) continue;
+    const cv::Mat& ids = t.add(static_cast<int64_t>(i), grid_locked(i));
+    if (each) each(static_cast<int64_t>(i), ids);
+    std::map<int, int> cells;
+    int all = 0;
+    for (int y = 0; y < ids.rows; ++y)
+      for (int x = 0; x < ids.cols; ++x)
+        if (const int id = ids.at<int32_t>(y, x)) ++cells[id], ++all;
+    for (const auto& [id, n] : cells) {
+      const double a = static_cast<double>(area_[i]) * n / all;  // the frame's area shared by cells
+      auto& p = peak[id];
+      if (a > p.second) p = {static_cast<int64_t>(i), a};
+    }
+  }
+  auto events = t.events();
+  for (auto& e : events) {
+    const auto it = peak.find(e.id);
+    if (it == peak.end()) continue;
+    e.peak_frame = it->second.first;
+    e.peak_area = it->second.second;
+  }
+  return events;
+}
+
+const std::vector<PolypEvent>& DetectionTrack::events_locked() const {
+  if (events_revision_ != revision_) {
+    events_ = track_locked({});
+    events_revision_ = revision_;
+  }
+  return events_;
+}
+
+std::vector<PolypEvent> DetectionTrack::events() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return events_locked();
+}
+
+int DetectionTrack::event_at(int64_t frame) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto& ev = events_locked();
+  int flicker = -1;
+  for (size_t i = 0; i < ev.size(); ++i) {
+    if (!ev[i].contains(frame)) continue;
+    if (!ev[i].flicker) return static_cast<int>(i);
+    if (flicker < 0) flicker = static_cast<int>(i);
+  }
+  return flicker;
+}
+
+std::vector<int> DetectionTrack::false_alarms(const DetectionTrack& truth) const {
+  // The truth's grids first, under its own lock only.
+  std::vector<cv::Mat> truth_grid;
+  {
+    std::lock_guard<std::mutex> lock(truth.mutex_);
+    truth_grid.resize(truth.area_.size());
+    for (size_t i = 0; i < truth.area_.size(); ++i)
+      if (truth.area_[i] >= 0) truth_grid[i] = truth.grid_locked(i);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<bool> hit;
+  const auto events = track_locked([&](int64_t frame, const cv::Mat& ids) {
+    const auto f = static_cast<size_t>(frame);
+    if (f >= truth_grid.size() || truth_grid[f].empty()) return;
+    for (int y = 0; y < ids.rows; ++y)
+      for (int x = 0; x < ids.cols; ++x) {
+        const int id = ids.at<int32_t>(y, x);
+        if (id == 0 || !truth_grid[f].at<uint8_t>(y, x)) continue;
+        if (hit.size() < static_cast<size_t>(id)) hit.resize(static_cast<size_t>(id), false);
+        hit[static_cast<size_t>(id - 1)] = true;
+      }
+  });
+  std::vector<int> out;
+  for (const auto& e : events)
+    if (static_cast<size_t>(e.id) > hit.size() || !hit[static_cast<size_t>(e.id - 1)]) out.push_back(e.id);
+  return out;
+}
+
+std::pair<int64_t, int64_t> DetectionTrack::known_range() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  int64_t first = -1, last = -1;
+  for (size_t i = 0; i < area_.size(); ++i) {
+    if (area_[i] < 0) continue;
+    if (first < 0) first = static_cast<int64_t>(i);
+    last = static_cast<int64_t>(i);
+  }
+  return {first, last};
 }
 
 }  // namespace pl::core::review

@@ -6,6 +6,13 @@
 // Areas are fractions of the frame in [0, 1]; frames never segmented are "unknown". Recording the
 // same frame again overwrites it (the newest model wins).
 //
+// Polyp events (polyp_events.h, docs/metrics.md §6): record_mask() also keeps where the frame's
+// regions were, as a 32x24 footprint (a cell is set when a region of at least min_region_area
+// covers any of its pixels; 96 bytes a frame), and events() follows them by overlap across gaps.
+// Frames recorded by area alone (record()) are one region of unknown place when their area reaches
+// min_region_area. Frames never segmented are gaps. Peak areas are the frame's area shared among its
+// events by footprint cells. Without a frame rate, durations assume 25 fps.
+//
 // Threading model
 //   - All methods are thread-safe (one mutex). record() is O(1) and is meant to be called straight
 //     from the inference thread (LiveSession's on_mask) or the scan thread.
@@ -13,13 +20,17 @@
 //     per revision() and cached, so a repaint after no change costs a lock and a copy.
 //   - revision() increases with every change: poll it from a GUI timer (or after on_mask was
 //     signalled) and repaint when it changed.
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <opencv2/core.hpp>
 
+#include "core/review/polyp_events.h"
 #include "core/review/segments.h"
 
 namespace pl::core::review {
@@ -47,7 +58,8 @@ class DetectionTrack {
   // Records a frame's polyp area fraction (clamped to [0, 1]); grows the track past its end.
   // Negative frames are ignored.
   void record(int64_t frame, double area_fraction);
-  // Same from a mask (CV_8U, non-zero = polyp); an empty mask is ignored.
+  // Same from a mask (CV_8U, non-zero = polyp), with its footprint for events(); an empty mask is
+  // ignored.
   void record_mask(int64_t frame, const cv::Mat& mask);
   // Marks a frame as never segmented again.
   void forget(int64_t frame);
@@ -69,12 +81,35 @@ class DetectionTrack {
   // The segment containing `frame`, if any (index into segments()), else -1.
   int segment_at(int64_t frame) const;
 
+  // Polyp events of the frames recorded so far, flicker included (PolypEvent::flicker), in order of
+  // their first frame; cached per revision.
+  std::vector<PolypEvent> events() const;
+  void set_event_options(const EventOptions& options);  // validates; throws std::invalid_argument
+  EventOptions event_options() const;
+  double event_fps() const;  // the frame rate durations use: fps(), or 25 when unknown
+  // Index into events() of the event whose span holds `frame` (a non-flicker one first), else -1.
+  int event_at(int64_t frame) const;
+  // Ids of the events none of whose regions overlaps a region of `truth` in the same frame (frames
+  // `truth` does not know count as polyp-free): the false alarms against a ground-truth track.
+  std::vector<int> false_alarms(const DetectionTrack& truth) const;
+  // First and last frame recorded (-1, -1 when none).
+  std::pair<int64_t, int64_t> known_range() const;
+
   // The whole track in `cells` cells (>= 1) of about equal length, for a strip under the seek slider.
   // Empty for an empty track.
   std::vector<StripCell> strip(int cells) const;
 
  private:
+  static constexpr int kGridW = 32, kGridH = 24;
+  using Footprint = std::array<uint32_t, kGridH>;  // bit x of row y: cell (x, y)
+
+  void record_impl(int64_t frame, double area_fraction, const Footprint* footprint);
   const std::vector<DetectionSegment>& segments_locked() const;
+  // Runs the event tracker over the known frames; `each` (optional) sees every frame's event ids
+  // on the footprint grid.
+  std::vector<PolypEvent> track_locked(const std::function<void(int64_t, const cv::Mat&)>& each) const;
+  const std::vector<PolypEvent>& events_locked() const;
+  cv::Mat grid_locked(size_t frame) const;  // the frame's regions on the grid, CV_8U 0/1
 
   mutable std::mutex mutex_;
   std::vector<float> area_;
@@ -85,6 +120,11 @@ class DetectionTrack {
   uint64_t revision_ = 0;
   mutable uint64_t cached_revision_ = ~uint64_t{0};
   mutable std::vector<DetectionSegment> cached_;
+  std::vector<Footprint> footprint_;  // parallel to area_ where has_footprint_
+  std::vector<uint8_t> has_footprint_;
+  EventOptions event_options_;
+  mutable uint64_t events_revision_ = ~uint64_t{0};
+  mutable std::vector<PolypEvent> events_;
 };
 
 }  // namespace pl::core::review

@@ -40,7 +40,7 @@ pl::json::Json event_json(const PolypEvent& e) {
 DelayStats delay_stats(const std::vector<PolypOutcome>& polyps, double fps) {
   std::vector<int64_t> d;
   for (const auto& p : polyps)
-    if (p.found) d.push_back(p.delay_frames);
+    if (p.found && !p.in_view_at_start) d.push_back(p.delay_frames);
   DelayStats s;
   s.n = static_cast<int>(d.size());
   if (d.empty()) return s;
@@ -121,6 +121,7 @@ EventEvalReport EventEvaluator::report() const {
     }
     PolypOutcome o;
     o.truth = e;
+    o.in_view_at_start = e.first_frame == 0;
     const auto& h = hits_[static_cast<size_t>(e.id - 1)];
     o.found = h.first >= 0;
     if (o.found) {
@@ -173,9 +174,9 @@ std::string EventEvalReport::to_text() const {
   if (delay.n > 0)
     s << "median " << fixed(delay.median_ms, 0) << " ms (" << fixed(delay.median_frames, 1) << " frames), p90 "
       << fixed(delay.p90_ms, 0) << " ms (" << fixed(delay.p90_frames, 0) << "), max " << fixed(delay.max_ms, 0)
-      << " ms (" << fixed(delay.max_frames, 0) << "), over " << delay.n << " found polyp(s)\n";
+      << " ms (" << fixed(delay.max_frames, 0) << "), over " << delay.n << " found polyp(s) appearing in the clip\n";
   else
-    s << "n/a (no polyp found)\n";
+    s << "n/a (no polyp found that appears during the clip)\n";
   s << "false-positive events         " << fp_events << " (" << fixed(fp_per_minute, 2) << "/min); > 0.5 s: "
     << fp_events_over_0_5s << " (" << fixed(fp_per_minute_over_0_5s, 2) << "/min); > 1 s: " << fp_events_over_1s
     << " (" << fixed(fp_per_minute_over_1s, 2) << "/min) over " << fixed(minutes * 60, 1) << " s\n";
@@ -188,7 +189,8 @@ std::string EventEvalReport::to_text() const {
       << fixed(p.truth.duration_s, 2) << " s, peak " << fixed(p.truth.peak_area * 100, 1) << " %): ";
     if (p.found)
       s << "found at frame " << p.first_detection_frame << ", +" << p.delay_frames << " frames (" << fixed(p.delay_ms, 0)
-        << " ms), detected in " << p.frames_detected << " of " << p.truth.frames_seen << " frames\n";
+        << " ms" << (p.in_view_at_start ? ", in view from the clip's start: not timed" : "") << "), detected in "
+        << p.frames_detected << " of " << p.truth.frames_seen << " frames\n";
     else
       s << "MISSED\n";
   }
@@ -208,6 +210,7 @@ pl::json::Json EventEvalReport::to_json() const {
                         {"delay_frames", p.found ? Json(p.delay_frames) : Json(nullptr)},
                         {"delay_ms", p.found ? Json(p.delay_ms) : Json(nullptr)},
                         {"frames_detected", p.frames_detected},
+                        {"in_view_at_start", p.in_view_at_start},
                         {"predicted_events", p.predicted_events}});
   return {{"definitions", "docs/metrics.md §6"},
           {"fps", fps},

@@ -25,9 +25,12 @@ struct PolypOutcome {
   double delay_ms = -1;               // delay_frames * 1000 / fps
   int64_t frames_detected = 0;        // frames of the polyp with an overlapping predicted region
   std::vector<int> predicted_events;  // ids of the predicted events that overlapped it
+  bool in_view_at_start = false;      // seen in the clip's first frame: it appeared before the clip, so
+                                      // its delay (counted from frame 0) is left out of DelayStats
 };
 
-// Median, 90th percentile and maximum of the delays of the found polyps (empty: all zero, n = 0).
+// Median, 90th percentile and maximum of the delays of the found polyps that appear during the clip
+// (not in_view_at_start; none: all zero, n = 0).
 // Median: the middle value, or the mean of the two middle ones; p90: nearest rank (the
 // ceil(0.9 n)-th smallest).
 struct DelayStats {

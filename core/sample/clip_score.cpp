@@ -13,11 +13,12 @@ namespace pl::core {
 
 ClipScore score_clip(const std::string& video, const std::string& mask_track,
                      inference::Predictor& predictor, const std::function<void(int, int)>& progress,
-                     int max_frames) {
+                     int max_frames, const ClipFrameFn& on_frame) {
   const MaskTrack track = read_mask_track(mask_track);
   cv::VideoCapture cap(video, cv::CAP_GSTREAMER);
   if (!cap.isOpened()) throw std::runtime_error("cannot open video '" + video + "'");
   ClipScore s;
+  s.fps = track.fps;
   double inter = 0, sum = 0;
   cv::Mat frame;
   const int in_track = static_cast<int>(track.size());
@@ -28,7 +29,9 @@ ClipScore score_clip(const std::string& video, const std::string& mask_track,
                                std::to_string(frame.cols) + "x" + std::to_string(frame.rows) + ", its mask track '" +
                                mask_track + "' " + std::to_string(track.width) + "x" + std::to_string(track.height));
     const cv::Mat truth = track.frame(static_cast<size_t>(s.frames));
-    const cv::Mat pred = cv_predict(predictor, frame).mask;
+    const CvPrediction prediction = cv_predict(predictor, frame, static_cast<bool>(on_frame));
+    const cv::Mat& pred = prediction.mask;
+    if (on_frame) on_frame(s.frames, truth, pred, prediction.prob);
     const double i = cv::countNonZero(truth & pred);
     const double p = cv::countNonZero(pred), g = cv::countNonZero(truth);
     s.frame_dice.push_back(p + g > 0 ? 2 * i / (p + g) : 1.0);

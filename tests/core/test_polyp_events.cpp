@@ -9,9 +9,11 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "core/review/detection_track.h"
 #include "core/review/event_eval.h"
 #include "core/review/polyp_alert.h"
 #include "core/review/polyp_events.h"
+#include "core/review/segment_report.h"
 
 using namespace pl::core::review;
 
@@ -247,6 +249,8 @@ class TestPolypEvents : public QObject {
     std::vector<PolypOutcome> polyps(delays.size());
     for (size_t i = 0; i < delays.size(); ++i) polyps[i].found = true, polyps[i].delay_frames = delays[i];
     polyps.push_back({});  // a missed polyp does not count
+    polyps.push_back(polyps.front());
+    polyps.back().in_view_at_start = true;  // nor one in view from the clip's first frame
     const auto s = delay_stats(polyps, 25);
     QCOMPARE(s.n, int(delays.size()));
     QCOMPARE(s.median_frames, median);
@@ -316,6 +320,16 @@ class TestPolypEvents : public QObject {
     QVERIFY(QString::fromStdString(r.to_text()).contains("MISSED"));
   }
 
+  void polypInViewAtStart() {
+    // A polyp already in view at frame 0 appeared before the clip: found, but its delay is not timed.
+    const auto r = evaluate_clip({{20, 20, 6, 0, 19}, {60, 40, 6, 10, 29}}, {{20, 20, 6, 4, 19}, {60, 40, 6, 12, 29}}, 30);
+    QCOMPARE(r.polyps_found, 2);
+    QVERIFY(r.polyps[0].in_view_at_start);
+    QCOMPARE(r.polyps[0].delay_frames, int64_t(4));
+    QCOMPARE(r.delay.n, 1);
+    QCOMPARE(r.delay.max_frames, 2.0);
+  }
+
   void perfectModel() {
     const auto r = evaluate_clip(kTruth, kTruth, 100);
     QCOMPARE(r.polyp_sensitivity, 1.0);
@@ -360,5 +374,106 @@ class TestPolypEvents : public QObject {
   }
 };
 
-QTEST_GUILESS_MAIN(TestPolypEvents)
+
+// The review's detection track: the same events from footprints kept per frame.
+class TestReviewEvents : public QObject {
+  Q_OBJECT
+
+  static std::shared_ptr<DetectionTrack> track_of(const std::vector<Disk>& disks, int frames, int stride = 1) {
+    auto t = std::make_shared<DetectionTrack>(frames, kFps);
+    EventOptions o = options();
+    t->set_event_options(o);
+    for (int f = 0; f < frames; f += stride) t->record_mask(f, draw(disks, f));
+    return t;
+  }
+
+ private Q_SLOTS:
+  void eventsFromFootprints() {
+    const auto t = track_of(kTruth, 100);
+    const auto ev = t->events();
+    QCOMPARE(int(ev.size()), 4);
+    const std::vector<std::pair<int64_t, int64_t>> spans = {{10, 39}, {30, 59}, {70, 89}, {95, 96}};
+    for (size_t i = 0; i < spans.size(); ++i) {
+      QCOMPARE(ev[i].first_frame, spans[i].first);
+      QCOMPARE(ev[i].last_frame, spans[i].second);
+    }
+    QVERIFY(ev[3].flicker);
+    // A alone on frames 10-29: its peak area is the frame's whole area, as counted at full size.
+    QCOMPARE(ev[0].peak_area, double(float(cv::countNonZero(draw({kTruth[0]}, 20)) / double(kW * kH))));
+    QCOMPARE(t->event_at(35), 0);   // A and B both span it: the first
+    QCOMPARE(t->event_at(50), 1);
+    QCOMPARE(t->event_at(96), 3);   // only the flicker
+    QCOMPARE(t->event_at(65), -1);
+    const auto sum = summarize_events(ev, t->event_fps());
+    QCOMPARE(sum.events, 3);
+    QCOMPARE(sum.frames_on_screen, int64_t(30 + 20 + 20));  // 10-59 and 70-89
+  }
+
+  void sparsePlaybackKeepsEventsWhole() {
+    // Every 3rd frame segmented (playback behind the video): 2-frame holes stay inside events.
+    const auto ev = track_of({{40, 30, 8, 10, 60}}, 80, 3)->events();
+    QCOMPARE(int(ev.size()), 1);
+    QCOMPARE(ev[0].first_frame, int64_t(12));
+    QCOMPARE(ev[0].last_frame, int64_t(60));
+    QCOMPARE(ev[0].frames_seen, int64_t(17));
+  }
+
+  void areaOnlyFrames() {
+    // Frames recorded by area alone are one region of unknown place; below min_region_area none.
+    DetectionTrack t(40, kFps);
+    for (int f = 0; f < 40; ++f) t.record(f, f >= 10 && f < 30 ? 0.05 : 0.0005);
+    const auto ev = t.events();
+    QCOMPARE(int(ev.size()), 1);
+    QCOMPARE(ev[0].first_frame, int64_t(10));
+    QCOMPARE(ev[0].last_frame, int64_t(29));
+    QCOMPARE(ev[0].peak_area, double(0.05f));
+  }
+
+  void falseAlarmsAgainstTruth() {
+    const auto truth = track_of(kTruth, 100);
+    const auto model = track_of(kPred, 100);
+    QCOMPARE(int(model->events().size()), 6);
+    QCOMPARE(model->false_alarms(*truth), (std::vector<int>{1, 5, 6}));
+    QCOMPARE(truth->false_alarms(*truth), std::vector<int>{});
+  }
+
+  void eventsReport() {
+    const auto truth = track_of(kTruth, 100);
+    const auto model = track_of(kPred, 100);
+    model->set_source("clip.mp4");
+    const QString csv = QString::fromStdString(events_csv(*model, truth.get(), "clip.plmasks"));
+    QVERIFY2(csv.contains("# covers: 100 of 100 frames segmented (100.0 %), frames 0-99"), qPrintable(csv));
+    QVERIFY(!csv.contains("only the frames the model processed"));
+    QVERIFY2(csv.contains("# summary: 5 polyp events, 1 flicker"), qPrintable(csv));
+    QVERIFY2(csv.contains("# false alarms against clip.plmasks: 3 (event 1 5 6)"), qPrintable(csv));
+    const QStringList rows = csv.split('\n', Qt::SkipEmptyParts).filter(QRegularExpression("^[0-9]"));
+    QCOMPARE(rows.size(), 6);
+    const double flicker_area = 100.0 * cv::countNonZero(draw({kPred[0]}, 5)) / double(kW * kH);
+    QCOMPARE(rows[0], QStringLiteral("1,5,5,1,1,0.500,0.600,0.100,00:00:00.500,00:00:00.600,5,%1,1,1")
+                          .arg(flicker_area, 0, 'f', 2));
+    QVERIFY2(rows[1].startsWith("2,13,39,27,27,1.300,4.000,2.700,"), qPrintable(rows[1]));
+    QVERIFY(rows[1].endsWith(",0,0"));
+    // Frames the model never saw are said to be missing.
+    const auto sparse = track_of(kPred, 100, 2);
+    const QString partial = QString::fromStdString(events_csv(*sparse));
+    QVERIFY2(partial.contains("# covers: 50 of 100 frames segmented (50.0 %), frames 0-98"), qPrintable(partial));
+    QVERIFY(partial.contains("only the frames the model processed while playing, unless Scan"));
+    QVERIFY(!partial.contains("false alarms"));
+  }
+};
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  int status = 0;
+  {
+    TestPolypEvents t;
+    status |= QTest::qExec(&t, argc, argv);
+  }
+  {
+    TestReviewEvents t;
+    status |= QTest::qExec(&t, argc, argv);
+  }
+  return status;
+}
+
 #include "test_polyp_events.moc"
