@@ -407,8 +407,22 @@ void LiveTab::refresh_hud() {
   h.dropped_inference = st.dropped_inference - dropped_inference_base_;
   h.dropped_display = st.dropped_display - dropped_display_base_;
   h.has_source = !source_spec_.isEmpty();
+  if (training_) {
+    h.note = model_->model_device().startsWith(QStringLiteral("cuda"))
+                 ? tr("training runs too (GPU shared)")
+                 : tr("training shares the CPU: slower");
+  }
   h.device = model_->model_device().isEmpty() ? tr("no model") : model_->model_device();
   view_->set_hud_state(h);
+}
+
+void LiveTab::set_training_running(bool on) {
+  if (on == training_) return;
+  training_ = on;
+  if (on && model_->loaded()) {
+    view_->show_toast(tr("Training is running: live inference shares the processor with it and runs slower"), 5000);
+  }
+  refresh_hud();
 }
 
 // --- Model -----------------------------------------------------------------------------------

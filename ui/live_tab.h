@@ -94,6 +94,9 @@ class LiveTab : public QWidget {
   QString recordings_folder() const;
 
   bool polyp_alert() const { return alert_.active(); }
+  // Training runs in the Training tab: on the CPU it shares the cores with live inference, which
+  // then runs slower; the HUD says so (and a toast when it starts).
+  void set_training_running(bool on);
 
   VideoView* view() const { return view_; }
   Hud* hud() const;
@@ -145,6 +148,7 @@ class LiveTab : public QWidget {
   QString source_error_;
   bool source_ok_ = false;   // this source reached Playing or Paused
   bool remember_ = false;    // opened by spec (Recent, reopened at the next start)
+  bool training_ = false;    // the Training tab runs a training
   int64_t dropped_inference_base_ = 0, dropped_display_base_ = 0;  // the session's counts at open
 
   // What is on screen.

@@ -88,6 +88,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   });
   connect(live_, &LiveTab::full_screen_toggled, this, [this] { set_full_screen(!isFullScreen()); });
   connect(live_, &LiveTab::open_file_requested, this, &MainWindow::open_video_dialog);
+  connect(training_, &TrainingTab::running_changed, live_, &LiveTab::set_training_running);
   connect(training_, &TrainingTab::use_checkpoint, this, [this](const QString& path) {
     live_->model()->load(path);
     tabs_->setCurrentWidget(live_);

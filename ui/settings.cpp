@@ -70,6 +70,9 @@ QString Settings::device() const {
 }
 void Settings::set_device(const QString& device) { s_.setValue("model/device", device); }
 
+QString Settings::training_config() const { return s_.value("train/config").toString(); }
+void Settings::set_training_config(const QString& json) { s_.setValue("train/config", json); }
+
 QString Settings::last_checkpoint() const { return s_.value("model/checkpoint").toString(); }
 void Settings::set_last_checkpoint(const QString& path) { s_.setValue("model/checkpoint", path); }
 

@@ -48,6 +48,10 @@ class Settings {
   QString device() const;  // "auto" | "cpu" | "cuda"
   void set_device(const QString& device);
 
+  // The Training tab's settings as TrainConfig JSON (written at Start); empty before the first run.
+  QString training_config() const;
+  void set_training_config(const QString& json);
+
   QString last_checkpoint() const;
   void set_last_checkpoint(const QString& path);
 

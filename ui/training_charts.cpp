@@ -1,6 +1,9 @@
 #include "ui/training_charts.h"
 
 #include <QChart>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QChartView>
 #include <QLegend>
 #include <QLineSeries>
@@ -19,6 +22,7 @@ QLineSeries* series(QChart* chart, const QString& name, const QColor& color, QVa
   auto* s = new QLineSeries(chart);
   s->setName(name);
   s->setPen(QPen(color, 2));
+  s->setPointsVisible(true);  // a single point has no line to draw
   chart->addSeries(s);
   s->attachAxis(x);
   s->attachAxis(y);
@@ -112,6 +116,28 @@ void TrainingCharts::add_validation(int epoch, double polyp_dice, double polyp_i
   miou_->append(epoch, miou);
   set_integer_range(val_x_, std::max(1, epoch));
 }
+
+int TrainingCharts::load_metrics(const QString& path) {
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly)) return 0;
+  int points = 0;
+  while (!f.atEnd()) {
+    const QJsonObject o = QJsonDocument::fromJson(f.readLine()).object();
+    const QString type = o.value("type").toString();
+    if (type == "train" && o.value("loss").isDouble()) {
+      add_losses(o.value("iteration").toInteger(), o.value("loss_decode").toDouble(), o.value("loss_aux").toDouble(),
+                 o.value("loss").toDouble());
+      ++points;
+    } else if (type == "val" && o.value("polyp_dice").isDouble()) {
+      add_validation(o.value("epoch").toInt(), o.value("polyp_dice").toDouble(), o.value("polyp_iou").toDouble(),
+                     o.value("mDice").toDouble(), o.value("mIoU").toDouble());
+      ++points;
+    }
+  }
+  return points;
+}
+
+QList<QPointF> TrainingCharts::total_loss() const { return total_->points(); }
 
 int TrainingCharts::loss_points() const { return static_cast<int>(total_->count()); }
 int TrainingCharts::validation_points() const { return static_cast<int>(dice_->count()); }

@@ -1,7 +1,10 @@
 #pragma once
 // The Training tab's live charts: losses (decode, aux, total) per iteration and validation scores
-// (polyp Dice and IoU, mDice and mIoU, dataset-level) per epoch.
+// (polyp Dice and IoU, mDice and mIoU, dataset-level) per epoch. Every point is drawn as a marker, so
+// the first one shows before there is a line.
 // Thread: GUI thread only (the tab forwards the trainer's reports through queued signals).
+#include <QList>
+#include <QPointF>
 #include <QWidget>
 #include <cstdint>
 
@@ -22,7 +25,12 @@ class TrainingCharts : public QWidget {
   void add_losses(int64_t iteration, double decode, double aux, double total);
   void add_validation(int epoch, double polyp_dice, double polyp_iou, double mdice, double miou);
 
+  // Fills the charts from a run's metrics.jsonl (a resumed run keeps its history). Returns the
+  // number of points read; a missing file reads as none, unreadable lines are skipped.
+  int load_metrics(const QString& path);
+
   int loss_points() const;
+  QList<QPointF> total_loss() const;  // (iteration, loss) as drawn
   int validation_points() const;
 
  private:

@@ -14,6 +14,8 @@
 #include <QLineEdit>
 #include <QSpinBox>
 #include <QStyle>
+#include <QThread>
+#include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -21,6 +23,7 @@
 #include <limits>
 
 #include "core/log/log.h"
+#include "model/device.h"
 #include "model/presets.h"
 #include "ui/settings.h"
 
@@ -78,6 +81,7 @@ TrainingForm::TrainingForm(Settings& settings, QWidget* parent) : QWidget(parent
   fields_.push_back({tr("Split"), split_, [this] { return split_->currentData().toString() == q(kPaper.split); }});
   max_images_ = add_int(tr("Images (0 = all)"), 0, 100000, kPaper.max_images,
                         tr("Cap on the number of image pairs, for quick runs"), data_box);
+  max_images_->setObjectName(QStringLiteral("max_images"));
   data->addRow(tr("Images (0 = all)"), max_images_);
   summary_label_ = new QLabel(data_box);
   summary_label_->setWordWrap(true);
@@ -94,6 +98,12 @@ TrainingForm::TrainingForm(Settings& settings, QWidget* parent) : QWidget(parent
     preset_->setItemData(preset_->count() - 1, q(pl::model::preset_description(name)), Qt::ToolTipRole);
   }
   model->addRow(tr("Preset"), preset_);
+  preset_note_ = new QLabel(model_box);
+  preset_note_->setWordWrap(true);
+  preset_note_->setObjectName(QStringLiteral("preset_note"));
+  model->addRow(preset_note_);
+  const auto describe = [this] { preset_note_->setText(preset_description()); };
+  connect(preset_, qOverload<int>(&QComboBox::currentIndexChanged), this, describe);
   fields_.push_back({tr("Preset"), preset_, [this] { return preset_->currentData().toString() == q(kPaper.preset); }});
   backbone_ = new QLineEdit(model_box);
   backbone_->setPlaceholderText(tr("optional: torchvision ResNet weights (.pth)"));
@@ -164,9 +174,18 @@ TrainingForm::TrainingForm(Settings& settings, QWidget* parent) : QWidget(parent
       connect(c, qOverload<int>(&QComboBox::currentIndexChanged), this, [this, f] { mark_changed(f); });
     }
   }
-  connect(data_dir_, &QLineEdit::editingFinished, this, [this] { rescan(); });
-  connect(split_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { rescan(); });
-  connect(max_images_, &QSpinBox::editingFinished, this, [this] { rescan(); });
+  // The summary follows every setting that changes which images the run uses (a burst of arrow clicks
+  // scans once).
+  rescan_timer_ = new QTimer(this);
+  rescan_timer_->setSingleShot(true);
+  rescan_timer_->setInterval(300);
+  connect(rescan_timer_, &QTimer::timeout, this, [this] { rescan(); });
+  const auto later = [this] { rescan_timer_->start(); };
+  connect(data_dir_, &QLineEdit::editingFinished, this, later);
+  connect(out_dir_, &QLineEdit::editingFinished, this, later);  // a split.json there wins
+  connect(split_, qOverload<int>(&QComboBox::currentIndexChanged), this, later);
+  connect(max_images_, qOverload<int>(&QSpinBox::valueChanged), this, later);
+  connect(seed_, qOverload<int>(&QSpinBox::valueChanged), this, later);
   connect(&watcher_, &QFutureWatcher<ScanResult>::finished, this, [this] {
     const ScanResult r = watcher_.result();
     if (!pending_scan_.isEmpty()) {  // the folder changed while scanning: scan again
@@ -204,16 +223,65 @@ TrainingForm::TrainingForm(Settings& settings, QWidget* parent) : QWidget(parent
     show_summary(html, summary_.train_count > 0);
   });
 
-  // Starting values: the last folders used, else the bundled data set location and a fresh run folder.
-  QString data_dir = settings_.last_folder("data");
-  if (data_dir.isEmpty()) data_dir = QFileInfo(q(core::data::default_data_root())).absoluteFilePath();
-  QString out = settings_.last_folder("output");
-  if (out.isEmpty() || QFileInfo::exists(QDir(out).filePath("last.pt"))) {
-    out = QDir(q(pl::log::user_data_dir()))
-              .filePath(QStringLiteral("runs/run-%1").arg(QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss")));
+  // Starting values: the settings of the last run started here, else what suits this machine; the
+  // last folders used, else the bundled data set location; a fresh run folder when the last one holds
+  // a run.
+  core::train::TrainConfig start;
+  bool restored = false;
+  if (const QString saved = settings_.training_config(); !saved.isEmpty()) {
+    try {
+      start = core::train::TrainConfig::from_json(saved.toStdString());
+      restored = true;
+    } catch (const std::exception& e) {
+      pl::log::get("ui")->warn("ignoring the saved training settings: {}", e.what());
+    }
   }
-  out_dir_->setText(out);
-  set_data_folder(data_dir);
+  if (!restored) {
+    start = machine_defaults();
+    start.data_root = settings_.last_folder("data").toStdString();
+    start.out_dir = settings_.last_folder("output").toStdString();
+  }
+  if (start.data_root.empty()) start.data_root = QFileInfo(q(core::data::default_data_root())).absoluteFilePath().toStdString();
+  const QString out = q(start.out_dir);
+  if (out.isEmpty() || QFileInfo::exists(QDir(out).filePath("last.pt"))) start.out_dir = new_run_folder().toStdString();
+  set_config(start);
+  describe();
+}
+
+QString TrainingForm::new_run_folder() {
+  const QDir runs(QDir(q(pl::log::user_data_dir())).filePath(QStringLiteral("runs")));
+  const QString base = QStringLiteral("run-%1").arg(QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss"));
+  QString name = base;
+  for (int n = 2; runs.exists(name); ++n) name = QStringLiteral("%1-%2").arg(base).arg(n);
+  return runs.filePath(name);
+}
+
+core::train::TrainConfig TrainingForm::machine_defaults(bool has_cuda, int cpu_threads) {
+  core::train::TrainConfig c;  // the paper's recipe
+  if (!has_cuda && cpu_threads <= 8) {
+    c.preset = "ann-r18-live";
+    c.epochs = 30;
+    c.val_every = 5;
+  }
+  return c;
+}
+
+core::train::TrainConfig TrainingForm::machine_defaults() {
+  bool cuda = false;
+  try {
+    cuda = pl::model::select_device("auto").is_cuda();
+  } catch (const std::exception&) {  // no usable CUDA device: the CPU
+  }
+  return machine_defaults(cuda, QThread::idealThreadCount());
+}
+
+QString TrainingForm::preset_description() const {
+  const std::string name = preset_->currentData().toString().toStdString();
+  try {
+    return q(pl::model::preset_description(name));
+  } catch (const std::exception&) {
+    return {};
+  }
 }
 
 TrainingForm::~TrainingForm() { watcher_.waitForFinished(); }

@@ -20,6 +20,7 @@ class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
 class QSpinBox;
+class QTimer;
 
 namespace pl::ui {
 
@@ -41,6 +42,14 @@ class TrainingForm : public QWidget {
   void set_output_folder(const QString& folder);
   void set_backbone_weights(const QString& path);
   QString output_folder() const;
+  // A run folder that does not exist yet: <user data>/runs/run-<date>-<time>[-N].
+  static QString new_run_folder();
+  // What the preset list offers on this machine when nothing was saved: the paper's recipe with a
+  // GPU; without one, on a small CPU, ann-r18-live for 30 epochs (the paper's ann-r50 x 500 epochs
+  // would take weeks there).
+  static core::train::TrainConfig machine_defaults(bool has_cuda, int cpu_threads);
+  static core::train::TrainConfig machine_defaults();  // for this machine
+  QString preset_description() const;  // the selected preset's, as shown under the list
   // Fields whose value differs from the paper's default (TrainConfig{}), by label.
   QStringList changed_fields() const;
   // The newest scan result (empty root before the first scan finishes), and whether it failed.
@@ -73,6 +82,8 @@ class TrainingForm : public QWidget {
   QSpinBox* max_images_ = nullptr;
   QLabel* summary_label_ = nullptr;
   QComboBox* preset_ = nullptr;
+  QLabel* preset_note_ = nullptr;
+  QTimer* rescan_timer_ = nullptr;
   QLineEdit* backbone_ = nullptr;
   QSpinBox *epochs_ = nullptr, *batch_ = nullptr, *crop_h_ = nullptr, *crop_w_ = nullptr;
   QSpinBox *val_every_ = nullptr, *seed_ = nullptr, *threads_ = nullptr;

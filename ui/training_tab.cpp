@@ -164,6 +164,7 @@ bool TrainingTab::start(bool resume) {
     status_->setText(tr("Cannot start: %1").arg(e.what()));
     return false;
   }
+  created_dir_ = !out.exists();
   if (!QDir().mkpath(out.absolutePath())) {
     log(tr("Cannot create the output folder %1.").arg(out.absolutePath()));
     trainer_.reset();
@@ -172,9 +173,16 @@ bool TrainingTab::start(bool resume) {
   settings_.set_last_folder("output", out.absolutePath());
   run_dir_ = out.absolutePath();
   log_every_ = std::max(1, config.log_every);
-  sum_decode_ = sum_aux_ = sum_total_ = 0;
-  sum_n_ = 0;
+  charted_first_ = false;
   charts_->clear();
+  progress_bar_->setRange(0, 1);
+  progress_bar_->setValue(0);
+  if (resume) {
+    const int points = charts_->load_metrics(out.filePath("metrics.jsonl"));
+    if (points > 0) log(tr("Charts: %1 points of the run so far (metrics.jsonl)").arg(points));
+  } else {
+    settings_.set_training_config(QString::fromStdString(config.to_json()));
+  }
   progress_ = {};
   last_phase_ = TrainPhase::Loading;
   log(resume ? tr("Resuming %1 from last.pt").arg(run_dir_)
@@ -262,24 +270,24 @@ void TrainingTab::apply(const core::train::TrainProgress& p) {
     progress_bar_->setValue(static_cast<int>(p.iteration / scale));
   }
   if (p.phase == TrainPhase::Training && p.iteration > previous_iteration) {
-    sum_decode_ += p.loss_decode;
-    sum_aux_ += p.loss_aux;
-    sum_total_ += p.loss;
-    ++sum_n_;
-    if (p.iteration % log_every_ == 0 || p.iteration == p.total_iterations) {
-      charts_->add_losses(p.iteration, sum_decode_ / sum_n_, sum_aux_ / sum_n_, sum_total_ / sum_n_);
+    // The trainer's losses are means over its log window. The run's first iteration gets a point of
+    // its own: on a CPU the first log point can be minutes away (its loss is read back every step
+    // there; on CUDA only at log points, so it shows as 0 until then and is not drawn).
+    const bool log_point = p.iteration % log_every_ == 0 || p.iteration == p.total_iterations;
+    const bool first = !charted_first_ && p.loss > 0;
+    if (log_point || first) {
+      charted_first_ = true;
+      charts_->add_losses(p.iteration, p.loss_decode, p.loss_aux, p.loss);
       log(tr("epoch %1/%2  it %3/%4  loss %5 (decode %6, aux %7)  lr %8  %9 img/s")
               .arg(p.epoch)
               .arg(p.epochs)
               .arg(p.iteration)
               .arg(p.total_iterations)
-              .arg(sum_total_ / sum_n_, 0, 'f', 4)
-              .arg(sum_decode_ / sum_n_, 0, 'f', 4)
-              .arg(sum_aux_ / sum_n_, 0, 'f', 4)
+              .arg(p.loss, 0, 'f', 4)
+              .arg(p.loss_decode, 0, 'f', 4)
+              .arg(p.loss_aux, 0, 'f', 4)
               .arg(p.lr, 0, 'g', 4)
               .arg(p.images_per_s, 0, 'f', 1));
-      sum_decode_ = sum_aux_ = sum_total_ = 0;
-      sum_n_ = 0;
     }
   }
   if (p.validation) {
@@ -344,7 +352,23 @@ void TrainingTab::finish(const core::train::TrainResult& r) {
       break;
     default:
       status_->setText(tr("<span style='color:#e6463c'>Training failed: %1</span>").arg(message.toHtmlEscaped()));
+      progress_bar_->setRange(0, 1);
+      progress_bar_->setValue(0);
       break;
+  }
+  const QDir out(run_dir_);
+  const bool holds_checkpoint = out.exists("last.pt") || out.exists("best.pt");
+  if (r.phase == TrainPhase::Failed && created_dir_ && !holds_checkpoint && !run_dir_.isEmpty()) {
+    // Nothing came of it: no empty run folder is left behind.
+    QDir(run_dir_).removeRecursively();
+    log(tr("Removed the run folder %1 (no checkpoint was written).").arg(run_dir_));
+    run_dir_.clear();
+  }
+  if (r.phase == TrainPhase::Finished) {
+    // The next Start trains into a new folder; this run stays usable ("Use in Live tab" keeps it).
+    const QString next = TrainingForm::new_run_folder();
+    form_->set_output_folder(next);
+    log(tr("The next run goes to %1").arg(next));
   }
   log(tr("Run %1%2").arg(phase_text(r.phase), message.isEmpty() ? QString() : QStringLiteral(": ") + message));
   if (!r.best_checkpoint.empty()) log(tr("Best checkpoint: %1").arg(QString::fromStdString(r.best_checkpoint)));

@@ -83,9 +83,8 @@ class TrainingTab : public QWidget {
   core::train::TrainPhase last_phase_ = core::train::TrainPhase::Loading;
   QString run_dir_;
   int log_every_ = 10;
-  // Loss means between two chart points.
-  double sum_decode_ = 0, sum_aux_ = 0, sum_total_ = 0;
-  int sum_n_ = 0;
+  bool charted_first_ = false;  // the run's first iteration has its chart point
+  bool created_dir_ = false;    // start() created the output folder (removed again if nothing came of it)
 };
 
 }  // namespace pl::ui

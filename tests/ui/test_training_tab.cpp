@@ -12,6 +12,9 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QProgressBar>
+#include <QSpinBox>
+#include <QLabel>
 #include <QtTest>
 
 #include <opencv2/imgcodecs.hpp>
@@ -70,9 +73,31 @@ class TestTrainingTab : public QObject {
   void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
   void init() { QSettings("PolypLens", "PolypLens").clear(); }
 
+  // With a GPU the paper's recipe; on a small CPU a preset that trains in hours, not weeks.
+  void defaults_suit_the_machine() {
+    const auto gpu = TrainingForm::machine_defaults(true, 2);
+    QCOMPARE(gpu.preset, std::string("ann-r50"));
+    QCOMPARE(gpu.epochs, 500);
+    const auto cpu = TrainingForm::machine_defaults(false, 2);
+    QCOMPARE(cpu.preset, std::string("ann-r18-live"));
+    QVERIFY(cpu.epochs <= 50);
+    QCOMPARE(cpu.lr, 0.01);
+    QCOMPARE(TrainingForm::machine_defaults(false, 32).preset, std::string("ann-r50"));
+
+    Settings settings;
+    TrainingForm form(settings);
+    const auto mine = TrainingForm::machine_defaults();
+    QCOMPARE(form.config().preset, mine.preset);
+    QCOMPARE(form.config().epochs, mine.epochs);
+    // The preset's description is shown under the list.
+    QVERIFY(!form.preset_description().isEmpty());
+    QCOMPARE(form.findChild<QLabel*>("preset_note")->text(), form.preset_description());
+  }
+
   void form_shows_paper_defaults_and_highlights_changes() {
     Settings settings;
     TrainingForm form(settings);
+    form.set_config(pl::core::train::TrainConfig{});  // the paper's recipe
     QVERIFY2(form.changed_fields().isEmpty(), qPrintable(form.changed_fields().join(", ")));
     const auto c = form.config();
     QCOMPARE(c.lr, 0.01);
@@ -137,7 +162,13 @@ class TestTrainingTab : public QObject {
     QVERIFY(tab.is_running());
     QVERIFY(!tab.form()->isEnabled() || !tab.form()->findChild<QComboBox*>()->isEnabled());
     // Progress arrives through queued signals while this (GUI) thread spins its event loop.
+    // The first iteration is charted at once (a slow CPU takes minutes to the first log point), then
+    // every log_every (10) iterations.
     QVERIFY2(wait_until([&] { return tab.charts()->loss_points() >= 1; }, 120000), qPrintable(tab.log_text()));
+    QCOMPARE(tab.charts()->total_loss().first().x(), 1.0);
+    QVERIFY(tab.charts()->total_loss().first().y() > 0);
+    QVERIFY2(wait_until([&] { return tab.charts()->loss_points() >= 2; }, 120000), qPrintable(tab.log_text()));
+    QCOMPARE(tab.charts()->total_loss().at(1).x(), 10.0);
     QCOMPARE(tab.last_progress().phase, TrainPhase::Training);
     QVERIFY(tab.last_progress().iteration >= 10);
     QVERIFY(tab.status_text().contains("iteration"));
@@ -156,12 +187,75 @@ class TestTrainingTab : public QObject {
     QVERIFY(!tab.start(false));
     QVERIFY(tab.log_text().contains("already holds a run"));
     QVERIFY(tab.start(true));
+    // Resuming keeps the charts: the run's points so far come back from metrics.jsonl.
+    QVERIFY2(tab.charts()->loss_points() >= 1, qPrintable(tab.log_text()));
+    QCOMPARE(tab.charts()->total_loss().first().x(), 10.0);
     QVERIFY(wait_until([&] { return tab.last_progress().phase == TrainPhase::Training &&
                                     tab.last_progress().iteration > reached; }, 120000));
     QVERIFY(tab.stop_and_wait(60000));
     QVERIFY(!tab.is_running());
     QCOMPARE(finished.count(), 1);
     QCOMPARE(finished.takeFirst().at(0).toInt(), static_cast<int>(TrainPhase::Cancelled));
+  }
+
+  // A finished run leaves a new output folder for the next Start; a run that fails before writing a
+  // checkpoint leaves no folder and no stale progress; the settings of the run are kept for the next
+  // start of the window; the data summary follows the settings.
+  void after_a_run_the_next_one_can_start() {
+    QTemporaryDir tmp;
+    const QString data = QDir(tmp.path()).filePath("data"), out = QDir(tmp.path()).filePath("run");
+    make_dataset(data, 8);
+    Settings settings;
+    TrainingTab tab(settings);
+    auto cfg = tab.form()->config();
+    cfg.data_root = data.toStdString();
+    cfg.split = "random90";
+    cfg.preset = "ann-r18-live";
+    cfg.crop_h = cfg.crop_w = 64;
+    cfg.batch = 2;
+    cfg.epochs = 1;
+    cfg.val_every = 1;
+    cfg.threads = 1;
+    cfg.device = "cpu";
+    cfg.out_dir = out.toStdString();
+    tab.form()->set_config(cfg);
+    QSignalSpy finished(&tab, &TrainingTab::run_finished);
+    QVERIFY(tab.start());
+    QVERIFY2(finished.wait(120000), qPrintable(tab.log_text()));
+    QCOMPARE(finished.takeFirst().at(0).toInt(), static_cast<int>(TrainPhase::Finished));
+    QCOMPARE(tab.charts()->validation_points(), 1);  // one epoch, one validation point, drawn as a marker
+    QVERIFY(tab.form()->output_folder() != out);
+    QVERIFY(!QFileInfo::exists(tab.form()->output_folder()));
+    QCOMPARE(tab.usable_checkpoint(), QDir(out).filePath("best.pt"));
+    // The settings come back in a new window.
+    {
+      TrainingForm again(settings);
+      QCOMPARE(again.config().preset, std::string("ann-r18-live"));
+      QCOMPARE(again.config().epochs, 1);
+      QCOMPARE(again.config().data_root, data.toStdString());
+    }
+
+    // A start that fails (no images) leaves no run folder and no progress behind.
+    QTemporaryDir empty;
+    const QString failed_out = QDir(tmp.path()).filePath("failed");
+    cfg.data_root = empty.path().toStdString();
+    cfg.out_dir = failed_out.toStdString();
+    tab.form()->set_config(cfg);
+    QVERIFY(tab.start());
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(finished.takeFirst().at(0).toInt(), static_cast<int>(TrainPhase::Failed));
+    QVERIFY2(!QFileInfo::exists(failed_out), qPrintable(tab.log_text()));
+    QProgressBar* bar = tab.findChild<QProgressBar*>();
+    QVERIFY(bar && bar->value() == 0);
+
+    // The data summary follows the image cap as it is changed.
+    tab.form()->set_data_folder(data);
+    QVERIFY(wait_until([&] { return !tab.form()->scanning() && tab.form()->summary().pairs_found == 8; }, 20000));
+    tab.form()->findChild<QSpinBox*>("max_images")->setValue(4);
+    QVERIFY(wait_until([&] {
+      const auto& s = tab.form()->summary();
+      return !tab.form()->scanning() && s.train_count + s.val_count == 4;
+    }, 20000));
   }
 
   // Closing the window during training asks first; "Yes" stops the run with a resumable last.pt,
@@ -187,6 +281,8 @@ class TestTrainingTab : public QObject {
     tab->form()->set_config(cfg);
     QVERIFY(tab->start());
     QVERIFY(wait_until([&] { return tab->last_progress().iteration >= 2; }, 120000));
+    // The Live tab says that training shares the processor.
+    QVERIFY(wait_until([&] { return w.live_tab()->hud()->lines().join('\n').contains("training"); }, 5000));
 
     // First answer "No": the window stays and training goes on.
     QString asked;
