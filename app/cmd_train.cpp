@@ -2,12 +2,22 @@
 // repeated to train on several folders together (core/data/dataset.h).
 // Defaults are the paper's recipe. SIGINT/SIGTERM cancel cleanly with a resumable last.pt;
 // a second signal exits at once.
+//
+// Data-parallel (docs/distributed.md): `--nproc N` makes this process a launcher that starts N ranks of
+// `polyplens train` on this machine (core/train/launcher.h) and forwards SIGINT/SIGTERM (cancel) and
+// SIGUSR1/SIGUSR2 (pause/resume) to them; a process started with the torchrun environment (RANK,
+// WORLD_SIZE, ...) trains as that rank. Rank 0 prints the run's progress; the others print only errors.
+#include <sys/prctl.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -16,6 +26,8 @@
 
 #include "app/commands.h"
 #include "core/data/dataset.h"
+#include "core/train/distributed.h"
+#include "core/train/launcher.h"
 #include "core/train/recipes.h"
 #include "core/train/trainer.h"
 #include "model/presets.h"
@@ -30,6 +42,47 @@ extern "C" void on_signal(int) {
   if (g_signals.fetch_add(1) >= 1) std::_Exit(130);
   if (auto* t = g_trainer.load()) t->cancel();
 }
+
+extern "C" void on_pause_signal(int sig) {
+  if (auto* t = g_trainer.load()) {
+    if (sig == SIGUSR1) t->pause();
+    else t->resume();
+  }
+}
+
+// The launcher passes cancel, pause and resume on to every rank.
+extern "C" void on_launcher_signal(int sig) { pl::core::train::forward_signal_to_ranks(sig); }
+
+// The launcher's own argv options: they become the ranks' environment, not their arguments.
+const std::set<std::string> kLauncherOptions{"nproc", "nnodes", "node-rank", "master-addr", "master-port"};
+
+// `polyplens train ARGS` without the launcher's options, for the ranks.
+std::vector<std::string> rank_args(const Argv& argv, const std::set<std::string>& flags) {
+  std::vector<std::string> out{"train"};
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
+    if (a.rfind("--", 0) == 0) {
+      const std::string opt = a.substr(2);
+      const auto eq = opt.find('=');
+      const std::string name = opt.substr(0, eq);
+      if (kLauncherOptions.count(name)) {
+        if (eq == std::string::npos && !flags.count(name)) ++i;  // skip its value too
+        continue;
+      }
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
+std::string self_executable() {
+  char buf[PATH_MAX];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) throw std::runtime_error("cannot find this program's path (/proc/self/exe) to start the ranks");
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+void launcher_log(const std::string& line) { std::cerr << "polyplens train: " << line << "\n" << std::flush; }
 
 // "512x1024" -> {512, 1024}
 std::pair<int, int> parse_hxw(const std::string& flag, const std::string& v) {
@@ -128,6 +181,15 @@ int train_main(const Argv& argv) {
       .option("ratio", "RandomResize ratio range MIN,MAX", "0.5,2.0")
       .flag("no-photometric", "disable the photometric distortion")
       .option("out", "run directory (required)")
+      .option("nproc", "data-parallel: start N training processes on this machine (docs/distributed.md)")
+      .option("nnodes", "data-parallel: machines taking part (run the same command on each)", "1")
+      .option("node-rank", "data-parallel: which machine this is, 0..nnodes-1", "0")
+      .option("master-addr", "data-parallel: address of node 0 (rendezvous)", "127.0.0.1")
+      .option("master-port", "data-parallel: rendezvous port (default: a free one on one machine, 29500 on several)")
+      .option("dist-backend", "data-parallel: auto (NCCL on CUDA, Gloo on the CPU), gloo or nccl", "auto")
+      .option("dist-timeout", "data-parallel: seconds the rendezvous and any collective may take", "300")
+      .option("bn", "BatchNorm: per-rank (statistics of each process's share of the batch) or frozen (running "
+              "statistics)", "per-rank")
       .flag("resume", "continue from RUN_DIR/last.pt with RUN_DIR/config.json (flags given here override it)");
   if (!args.parse(argv)) return 0;
   if (!args.has("out")) throw UsageError("--out RUN_DIR is required");
@@ -201,13 +263,88 @@ int train_main(const Argv& argv) {
     throw UsageError(e.what());
   }
 
+  // Data-parallel settings: the torchrun environment says which rank this is; --nproc launches ranks.
+  pl::core::train::DistOptions dist;
+  std::optional<pl::core::train::DistOptions> from_env;
+  try {
+    from_env = pl::core::train::dist_options_from_env();
+    if (from_env) dist = *from_env;
+    dist.backend = args.get("dist-backend");
+    dist.timeout_s = args.get_double("dist-timeout");
+    dist.bn = args.get("bn");
+    dist.validate();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  const bool launch = args.has("nproc") || args.has("nnodes");
+  if (launch && from_env)
+    throw UsageError("--nproc/--nnodes start the ranks themselves; this process already is rank " +
+                     std::to_string(dist.rank) + " (RANK is set, e.g. by torchrun): leave them out");
+  if ((launch || from_env) && pl::core::train::distributed_backends().empty())
+    throw UsageError("this build has no distributed training (LibTorch's c10d with Gloo or NCCL was not found when it "
+                     "was built; Debian: install libgloo-dev and rebuild)");
+  if (launch) {
+    pl::core::train::LaunchPlan plan;
+    plan.program = self_executable();
+    plan.args = rank_args(argv, flags);
+    plan.nproc = args.has("nproc") ? args.get_int("nproc") : 1;
+    plan.nnodes = args.get_int("nnodes");
+    plan.node_rank = args.get_int("node-rank");
+    plan.master_addr = args.get("master-addr");
+    plan.master_port = args.has("master-port") ? args.get_int("master-port") : (plan.nnodes > 1 ? 29500 : 0);
+    const int world = plan.nproc * plan.nnodes;
+    if (plan.nproc < 1) throw UsageError("--nproc must be >= 1, got " + std::to_string(plan.nproc));
+    if (c.batch % world != 0)
+      throw UsageError("--batch " + std::to_string(c.batch) + " is the global batch and must split into " +
+                       std::to_string(world) + " equal shares (one per process)");
+    ::setenv("POLYPLENS_LAUNCHER_PID", std::to_string(::getpid()).c_str(), 1);
+    std::signal(SIGINT, on_launcher_signal);
+    std::signal(SIGTERM, on_launcher_signal);
+    std::signal(SIGUSR1, on_launcher_signal);
+    std::signal(SIGUSR2, on_launcher_signal);
+    std::printf("data-parallel: %d process%s on this machine (ranks %d..%d of %d), global batch %d (%d each); rank 0 "
+                "reports\n",
+                plan.nproc, plan.nproc == 1 ? "" : "es", plan.node_rank * plan.nproc,
+                plan.node_rank * plan.nproc + plan.nproc - 1, world, c.batch, c.batch / world);
+    std::fflush(stdout);
+    pl::core::train::LaunchResult r;
+    try {
+      r = pl::core::train::launch_and_supervise(plan, launcher_log);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    std::signal(SIGUSR1, SIG_DFL);
+    std::signal(SIGUSR2, SIG_DFL);
+    if (r.failed_rank < 0) return 0;
+    if (r.exit_code == 130) return 130;  // cancelled: last.pt is resumable
+    std::cerr << "polyplens train: " << r.message << "; the run stopped. The last checkpoint ("
+              << (std::filesystem::path(out) / "last.pt").string() << ") is intact: continue with --resume\n";
+    return r.exit_code == 0 ? 1 : r.exit_code;
+  }
+  if (from_env) {
+    dist.enabled = true;
+    // A rank of our launcher ends with it, whatever kills the launcher.
+    if (const char* lp = std::getenv("POLYPLENS_LAUNCHER_PID")) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (std::to_string(::getppid()) != lp) return 1;
+    }
+  }
+  const bool main_rank = dist.rank == 0;
+
   pl::core::train::Trainer trainer(c);
-  const auto& summary = trainer.prepare();
-  std::cout << summary.to_string() << "\n" << std::flush;
+  trainer.set_distributed(dist);
+  if (main_rank) {
+    const auto& summary = trainer.prepare();  // the other ranks read rank 0's split in run()
+    std::cout << summary.to_string() << "\n" << std::flush;
+  }
 
   g_trainer = &trainer;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  std::signal(SIGUSR1, on_pause_signal);
+  std::signal(SIGUSR2, on_pause_signal);
   using pl::core::train::TrainPhase;
   const auto result = trainer.run([&](const pl::core::train::TrainProgress& p) {
     if (p.phase == TrainPhase::Training && !p.validation &&
@@ -228,15 +365,20 @@ int train_main(const Argv& argv) {
   g_trainer = nullptr;
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGUSR1, SIG_DFL);
+  std::signal(SIGUSR2, SIG_DFL);
 
   switch (result.phase) {
     case TrainPhase::Finished:
-      if (result.best)
+      if (result.best && main_rank)
         std::printf("best: polyp Dice %.4f at epoch %d -> %s\n", result.best->polyp_dice, result.best->epoch,
                     result.best_checkpoint.c_str());
       return 0;
     case TrainPhase::Cancelled: return 130;
-    default: std::cerr << "polyplens train: " << result.message << "\n"; return 1;
+    default:
+      std::cerr << "polyplens train: " << (dist.enabled ? "[rank " + std::to_string(dist.rank) + "] " : "")
+                << result.message << "\n";
+      return 1;
   }
 }
 

@@ -28,15 +28,19 @@ struct BatchPlan {
   std::vector<uint64_t> seeds;
 };
 
-BatchPlan plan_batch(int64_t n, int batch, uint64_t seed, int64_t iteration) {
+BatchPlan plan_batch(int64_t n, int batch, uint64_t seed, int64_t iteration, int rank, int world) {
   const int64_t per_epoch = n / batch;
   if (per_epoch <= 0)
     throw std::invalid_argument("batch " + std::to_string(batch) + " is larger than the " + std::to_string(n) +
                                 " training images");
+  if (world < 1 || rank < 0 || rank >= world || batch % world != 0)
+    throw std::invalid_argument("the global batch " + std::to_string(batch) + " does not split into " +
+                                std::to_string(world) + " equal shares (rank " + std::to_string(rank) + ")");
   const int64_t epoch = iteration / per_epoch, pos = iteration % per_epoch;
   const auto order = epoch_order(n, seed, epoch);
   BatchPlan plan;
-  for (int64_t k = pos * batch; k < (pos + 1) * batch; ++k) {
+  const int64_t share = batch / world, begin = pos * batch + rank * share;
+  for (int64_t k = begin; k < begin + share; ++k) {
     plan.indices.push_back(order[static_cast<size_t>(k)]);
     plan.seeds.push_back(data::derive_seed(seed, static_cast<uint64_t>(epoch) + 1, static_cast<uint64_t>(k)));
   }
@@ -46,8 +50,8 @@ BatchPlan plan_batch(int64_t n, int batch, uint64_t seed, int64_t iteration) {
 }  // namespace
 
 Batch make_batch(const std::vector<data::Sample>& samples, const data::AugmentOptions& aug, int batch, uint64_t seed,
-                 int64_t iteration) {
-  const auto plan = plan_batch(static_cast<int64_t>(samples.size()), batch, seed, iteration);
+                 int64_t iteration, int rank, int world) {
+  const auto plan = plan_batch(static_cast<int64_t>(samples.size()), batch, seed, iteration, rank, world);
   std::vector<at::Tensor> images, labels;
   for (size_t i = 0; i < plan.indices.size(); ++i) {
     const auto& s = samples[static_cast<size_t>(plan.indices[i])];
@@ -60,8 +64,8 @@ Batch make_batch(const std::vector<data::Sample>& samples, const data::AugmentOp
 }
 
 Batch make_device_batch(const data::SampleBank& bank, const data::AugmentOptions& aug, int batch, uint64_t seed,
-                        int64_t iteration) {
-  const auto plan = plan_batch(bank.size(), batch, seed, iteration);
+                        int64_t iteration, int rank, int world) {
+  const auto plan = plan_batch(bank.size(), batch, seed, iteration, rank, world);
   std::vector<data::AugmentDraw> draws;
   for (size_t i = 0; i < plan.indices.size(); ++i) {
     data::Rng rng(plan.seeds[i]);
@@ -72,11 +76,13 @@ Batch make_device_batch(const data::SampleBank& bank, const data::AugmentOptions
 }
 
 BatchLoader::BatchLoader(const std::vector<data::Sample>& samples, data::AugmentOptions aug, int batch,
-                         uint64_t seed, int64_t begin, int64_t end, int prefetch)
+                         uint64_t seed, int64_t begin, int64_t end, int prefetch, int rank, int world)
     : samples_(samples),
       aug_(std::move(aug)),
       batch_(batch),
       seed_(seed),
+      rank_(rank),
+      world_(world),
       next_produce_(begin),
       next_consume_(begin),
       end_(end),
@@ -101,7 +107,7 @@ void BatchLoader::produce() {
         cv_.wait(lock, [&] { return stop_ || queue_.size() < capacity_; });
         if (stop_ || next_produce_ >= end_) return;
       }
-      Batch b = make_batch(samples_, aug_, batch_, seed_, next_produce_);
+      Batch b = make_batch(samples_, aug_, batch_, seed_, next_produce_, rank_, world_);
       {
         std::lock_guard<std::mutex> lock(mu_);
         queue_.push_back(std::move(b));

@@ -5,6 +5,11 @@
 // uninterrupted run would have seen. The last incomplete batch of an epoch is dropped (BN needs
 // full batches; mmseg's iteration loop never sees a short one).
 //
+// Data-parallel runs (docs/distributed.md): `batch` is the global batch and rank r of `world` gets
+// positions [r * batch / world, (r + 1) * batch / world) of it, with the same per-sample seeds. The
+// ranks together see exactly the batches of one process, so a run resumes exactly with any number
+// of processes that divides the global batch.
+//
 // Threading model: BatchLoader owns one producer thread that computes batches for iterations
 // begin, begin+1, ... in order into a bounded queue (capacity `prefetch`) while the training thread
 // computes. next() must only be called from one consumer thread. The producer uses a single
@@ -35,21 +40,21 @@ struct Batch {
 // Sample indices of an epoch (a permutation of 0..n-1).
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch);
 
-// The batch of one iteration, computed on the calling thread.
+// This rank's share of the batch of one iteration, computed on the calling thread.
 Batch make_batch(const std::vector<data::Sample>& samples, const data::AugmentOptions& aug, int batch, uint64_t seed,
-                 int64_t iteration);
+                 int64_t iteration, int rank = 0, int world = 1);
 
 // The batch of one iteration augmented as a whole on the bank's device (the GPU data path): the same
 // sample order and per-sample seeds as make_batch(), random choices drawn on the calling thread,
 // pixels computed on the device without waiting for it.
 Batch make_device_batch(const data::SampleBank& bank, const data::AugmentOptions& aug, int batch, uint64_t seed,
-                        int64_t iteration);
+                        int64_t iteration, int rank = 0, int world = 1);
 
 class BatchLoader {
  public:
   // Produces the batches of iterations [begin, end). `samples` must outlive the loader.
   BatchLoader(const std::vector<data::Sample>& samples, data::AugmentOptions aug, int batch, uint64_t seed,
-              int64_t begin, int64_t end, int prefetch = 2);
+              int64_t begin, int64_t end, int prefetch = 2, int rank = 0, int world = 1);
   ~BatchLoader();
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
@@ -63,6 +68,7 @@ class BatchLoader {
   data::AugmentOptions aug_;
   int batch_;
   uint64_t seed_;
+  int rank_, world_;
   int64_t next_produce_, next_consume_, end_;
   size_t capacity_;
 

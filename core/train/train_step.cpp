@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include "core/train/distributed.h"
 #include "model/autocast.h"
 #include "model/losses.h"
 
@@ -32,12 +33,22 @@ StepOutcome TrainStep::run(const at::Tensor& images, const at::Tensor& labels, d
   out.parts = torch::stack({loss.total.detach(), loss.decode.detach(),
                             loss.aux.defined() ? loss.aux.detach() : torch::zeros_like(loss.decode)})
                   .to(torch::kDouble);
+  if (dist_) {
+    try {
+      dist_->allreduce_sum(out.parts);
+    } catch (const std::exception& e) {
+      dist_->fail("the loss all-reduce", e);
+    }
+    out.parts.div_(dist_->world());
+  }
   if (check_finite) {
-    out.total = loss.total.item<double>();
+    out.total = out.parts[0].item<double>();
     out.finite = std::isfinite(out.total);
     if (!out.finite) return out;
   }
+  if (grad_sync_) grad_sync_->begin();
   loss.total.backward();
+  if (grad_sync_) grad_sync_->end();
   optim_.step(lr);
   return out;
 }

@@ -9,6 +9,10 @@
 // back first and, when it is NaN/inf, returns without backward or step (the weights stay as they
 // were); the Trainer asks for that every step on the CPU and at log steps on CUDA.
 //
+// In a data-parallel run (set_distributed(), core/train/distributed.h) the loss parts are averaged
+// over the ranks before the check, so every rank takes the same decision, and the gradients are
+// averaged in buckets during backward before the optimiser steps: every rank steps identically.
+//
 // Threading model: used from one thread (the training thread).
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
@@ -17,6 +21,9 @@
 #include "model/segmentor.h"
 
 namespace pl::core::train {
+
+class DistContext;
+class GradSync;
 
 struct TrainStepOptions {
   bool amp = false;            // bf16 autocast of the forward pass
@@ -37,12 +44,19 @@ class TrainStep {
   StepOutcome run(const at::Tensor& images, const at::Tensor& labels, double lr, bool check_finite);
 
   const TrainStepOptions& options() const { return options_; }
+  // Both outlive the step, or both null (a single process).
+  void set_distributed(DistContext* dist, GradSync* grad_sync) {
+    dist_ = dist;
+    grad_sync_ = grad_sync;
+  }
 
  private:
   pl::model::AnnSegmentor model_;
   Optimizer& optim_;
   c10::Device device_;
   TrainStepOptions options_;
+  DistContext* dist_ = nullptr;
+  GradSync* grad_sync_ = nullptr;
 };
 
 // Converts the model's 4-D parameters to channels-last in place (CUDA training).

@@ -8,9 +8,11 @@
 
 #include <torch/torch.h>
 
+#include "core/data/rng.h"
 #include "core/data/sample_cache.h"
 #include "core/log/log.h"
 #include "core/train/batch_loader.h"
+#include "core/train/distributed.h"
 #include "core/train/metrics_log.h"
 #include "core/train/run_checkpoint.h"
 #include "core/train/optimizer.h"
@@ -99,7 +101,8 @@ std::string fmt_duration(double s) {
 // (step, end of epoch, finish) as methods, so run_impl() reads as the schedule it is.
 class Trainer::Run {
  public:
-  Run(Trainer& t, const ProgressCallback& cb) : trainer_(t), cfg_(t.config_), on_progress_(cb) {}
+  Run(Trainer& t, const ProgressCallback& cb)
+      : trainer_(t), cfg_(t.config_), on_progress_(cb), main_(!t.dist_.enabled || t.dist_.rank == 0) {}
 
   // Loads the data, builds or resumes the model and the optimiser, opens the logs. Returns false
   // when cancelled while loading (result() says so).
@@ -111,6 +114,10 @@ class Trainer::Run {
   // Pause/cancel between iterations. Returns false when cancelled (last.pt written).
   bool check_pause_cancel(int64_t it);
   TrainResult finish();
+  // A run that fails: tells the other ranks why (a single process: nothing to do).
+  void on_error(const std::string& what) {
+    if (dist_) dist_->set_exit_reason(what);
+  }
 
   int64_t start_iteration() const { return start_iteration_; }
   int64_t total() const { return total_; }
@@ -122,6 +129,8 @@ class Trainer::Run {
   void run_validation(int64_t it);
   void log_step(int64_t done, double lr);
   Batch next_batch(int64_t it);
+  bool check_pause_cancel_distributed(int64_t it);
+  void cancel_at(int64_t it);
 
   Trainer& trainer_;
   const TrainConfig& cfg_;
@@ -132,6 +141,13 @@ class Trainer::Run {
   std::string last_path_, best_path_;
   TrainProgress prog_;
   TrainResult result_;
+
+  // Data-parallel (core/train/distributed.h): the group, the gradient buckets, this rank's place.
+  // Rank 0 ("main") writes every file and reports progress.
+  std::unique_ptr<DistContext> dist_;
+  std::unique_ptr<GradSync> grad_sync_;
+  bool main_ = true, has_val_ = false;
+  int rank_ = 0, world_ = 1;
 
   torch::Device device_{torch::kCPU};
   bool use_amp_ = false, channels_last_ = false, sync_each_step_ = true;
@@ -220,6 +236,12 @@ void Trainer::Run::report(TrainPhase phase, const std::string& msg) {
   prog_.phase = phase;
   prog_.message = msg;
   prog_.elapsed_s = seconds_since(t_start_);
+  // Rank 0's progress is the run's; the other ranks speak only to fail.
+  if (!main_ && phase != TrainPhase::Failed) {
+    prog_.validation.reset();
+    prog_.message.clear();
+    return;
+  }
   if (!msg.empty()) log_->info("{}", msg);
   if (on_progress_) on_progress_(prog_);
   prog_.validation.reset();
@@ -245,10 +267,29 @@ bool Trainer::Run::setup() {
   // On the CPU reading the loss back costs nothing; on CUDA it would stall the queue every step.
   sync_each_step_ = !device_.is_cuda();
 
+  const DistOptions& dopt = trainer_.dist_;
+  if (dopt.enabled) {
+    // One GPU per process on a machine: LOCAL_RANK picks it unless --device named one.
+    if (device_.is_cuda() && (cfg_.device == "auto" || cfg_.device == "cuda"))
+      device_ = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dopt.local_rank));
+    report(TrainPhase::Loading, "joining the group at " + dopt.master_addr + ":" + std::to_string(dopt.master_port) +
+                                    " as rank " + std::to_string(dopt.rank) + " of " + std::to_string(dopt.world_size));
+    dist_ = DistContext::connect(dopt, device_);
+    rank_ = dist_->rank();
+    world_ = dist_->world();
+    if (cfg_.batch % world_ != 0)
+      throw std::invalid_argument("the global batch " + std::to_string(cfg_.batch) + " does not split into " +
+                                  std::to_string(world_) + " equal shares: use a --batch that is a multiple of the " +
+                                  "number of processes");
+  }
+
   // Data: decoded once into memory (uint8).
   report(TrainPhase::Loading, "scanning " + cfg_.data_root);
+  // Rank 0 fixes the split (split.json); the others read it.
+  if (dist_ && !main_) dist_->wait_signal("split");
   const auto& summary = trainer_.prepare();
-  log_->info("{}", summary.to_string());
+  if (dist_ && main_) dist_->signal("split");
+  if (main_) log_->info("{}", summary.to_string());
   data::LoadOptions lo;
   lo.long_side = cfg_.effective_cache_long_side();
   lo.threads = cfg_.loader_threads;
@@ -257,7 +298,8 @@ bool Trainer::Run::setup() {
   report(TrainPhase::Loading, "decoding " + std::to_string(idx.train.size() + idx.val.size()) +
                                   " images (long side <= " + std::to_string(lo.long_side) + ")");
   train_samples_ = data::load_samples(idx.train, lo, &idx.summary);
-  val_samples_ = data::load_samples(idx.val, lo, &idx.summary);
+  has_val_ = !idx.val.empty();
+  if (main_) val_samples_ = data::load_samples(idx.val, lo, &idx.summary);
   idx.summary.train_count = static_cast<int>(train_samples_.size());
   idx.summary.val_count = static_cast<int>(val_samples_.size());
   if (trainer_.cancelled_) {
@@ -278,15 +320,16 @@ bool Trainer::Run::setup() {
     mopts_ = model_->options();
     start_iteration_ = resumed.iteration;
     best_dice_ = resumed.best_polyp_dice;
-    log_->info("resuming {} at iteration {}", last_path_, start_iteration_);
+    if (main_) log_->info("resuming {} at iteration {}", last_path_, start_iteration_);
   } else if (!cfg_.backbone_weights.empty()) {
     log_->info("backbone weights: {}", load_backbone(model_, cfg_.backbone_weights));
-  } else {
+  } else if (main_) {
     log_->warn("training from scratch (no backbone weights): expect much lower quality than the paper");
   }
   model_->to(device_);
   if (channels_last_) to_channels_last(model_);
   model_->train();
+  if (dopt.bn == "frozen") freeze_batchnorm(model_.ptr());
 
   aug_ = augment_options(cfg_, mopts_);
   check_crop_fits(cfg_, aug_, train_samples_);
@@ -303,12 +346,21 @@ bool Trainer::Run::setup() {
   std::vector<std::pair<std::string, at::Tensor>> params;
   for (auto& kv : model_->named_parameters())
     if (kv.value().requires_grad()) params.emplace_back(kv.key(), kv.value());
+  // The weight average is validated and saved by rank 0 alone.
+  const bool keep_ema = cfg_.ema_decay > 0 && main_;
   if (cfg_.resume && !resumed.live_weights.empty()) {
     // The checkpoint's model is the weight average; training continues from the live weights.
-    if (cfg_.ema_decay > 0) ema_ = std::make_unique<WeightEma>(model_, cfg_.ema_decay);
+    if (keep_ema) ema_ = std::make_unique<WeightEma>(model_, cfg_.ema_decay);
     load_weights(model_, resumed.live_weights, last_path_ + " (live weights)");
-  } else if (cfg_.ema_decay > 0) {
+  } else if (keep_ema) {
     ema_ = std::make_unique<WeightEma>(model_, cfg_.ema_decay);
+  }
+  if (dist_) {
+    // Every rank starts from rank 0's weights and BatchNorm statistics.
+    std::vector<at::Tensor> state;
+    for (const auto& p : model_->parameters()) state.push_back(p);
+    for (const auto& b : model_->buffers()) state.push_back(b);
+    dist_->broadcast(state);
   }
   optim_ = make_optimizer(cfg_, params);
   if (cfg_.resume) {
@@ -327,9 +379,15 @@ bool Trainer::Run::setup() {
   so.aux_weight = cfg_.aux_weight;
   so.dice_weight = cfg_.dice_weight;
   train_step_ = std::make_unique<TrainStep>(model_, *optim_, device_, so);
+  if (dist_) {
+    grad_sync_ = std::make_unique<GradSync>(*dist_, params);
+    train_step_->set_distributed(dist_.get(), grad_sync_.get());
+  }
 
-  pl::io::write_file_atomic((out_ / "config.json").string(), cfg_.to_json());
-  mlog_ = std::make_unique<MetricsLog>((out_ / "metrics.jsonl").string(), start_iteration_);
+  if (main_) {
+    pl::io::write_file_atomic((out_ / "config.json").string(), cfg_.to_json());
+    mlog_ = std::make_unique<MetricsLog>((out_ / "metrics.jsonl").string(), start_iteration_);
+  }
 
   prog_.epochs = cfg_.epochs;
   prog_.total_iterations = total_;
@@ -338,28 +396,36 @@ bool Trainer::Run::setup() {
   prog_.epoch = static_cast<int>(std::min<int64_t>(start_iteration_ / ipe_ + 1, cfg_.epochs));
 
   const bool on_device = cfg_.device_data_path(device_.is_cuda());
-  log_->info("training {} on {} ({} threads{}{}): {} train / {} val images, crop {}x{}, batch {}, {} epochs = {} "
+  if (main_)
+    log_->info("training {} on {} ({} threads{}{}): {} train / {} val images, crop {}x{}, batch {}, {} epochs = {} "
              "iterations ({} per epoch), recipe {}: {} lr {} poly {} min {} warm-up {}, aux {}, dice {}, EMA {}, batches "
              "augmented on the {}",
              cfg_.preset, device_.str(), cfg_.effective_threads(), use_amp_ ? ", bf16 autocast" : "",
              channels_last_ ? ", channels-last" : "", train_samples_.size(), val_samples_.size(), aug_.crop_h,
              aug_.crop_w, cfg_.batch, cfg_.epochs, total_, ipe_, cfg_.recipe, cfg_.optimizer, cfg_.lr, cfg_.poly_power,
              cfg_.min_lr, cfg_.warmup_iters, cfg_.aux_weight, cfg_.dice_weight, cfg_.ema_decay, on_device ? device_.str() + " (whole batches)" : "host");
+  if (dist_ && main_)
+    log_->info("data-parallel: {} processes over {}, {} images each per iteration, gradients in {} buckets, BatchNorm {}",
+               world_, dist_->backend(), cfg_.batch / world_, grad_sync_->buckets(), dopt.bn);
   if (on_device) bank_ = std::make_unique<data::SampleBank>(data::SampleBank::build(train_samples_, device_));
   else
     loader_ = std::make_unique<BatchLoader>(train_samples_, aug_, cfg_.batch, cfg_.seed, start_iteration_, total_,
-                                            cfg_.prefetch);
+                                            cfg_.prefetch, rank_, world_);
   win_sum_ = torch::zeros({3}, torch::TensorOptions().dtype(torch::kDouble).device(device_));
   win_start_ = Clock::now();
   return true;
 }
 
 Batch Trainer::Run::next_batch(int64_t it) {
-  if (bank_) return make_device_batch(*bank_, aug_, cfg_.batch, cfg_.seed, it);
+  if (bank_) return make_device_batch(*bank_, aug_, cfg_.batch, cfg_.seed, it, rank_, world_);
   return loader_->next();
 }
 
 void Trainer::Run::save_last(int64_t it) {
+  if (!main_) {  // rank 0 writes the run's files
+    saved_at_ = it;
+    return;
+  }
   // A step with a finite loss can still leave inf/NaN weights (inf gradients): never let such a
   // state replace the last good checkpoint.
   {
@@ -378,7 +444,17 @@ void Trainer::Run::save_last(int64_t it) {
 }
 
 void Trainer::Run::run_validation(int64_t it) {
-  if (val_samples_.empty()) return;
+  // Rank 0 validates and saves; the others wait for it (the wait ends with an error if rank 0 dies).
+  const std::string key = "val/" + std::to_string(it);
+  if (!main_) {
+    if (has_val_) dist_->wait_signal(key);
+    saved_at_ = it;
+    return;
+  }
+  if (val_samples_.empty()) {
+    if (dist_ && has_val_) dist_->signal(key);
+    return;
+  }
   report(TrainPhase::Validating, "validating on " + std::to_string(val_samples_.size()) + " images");
   ValidationResult v = validate_model(ema_ ? ema_->model() : model_, val_samples_, device_);
   v.epoch = static_cast<int>(it / ipe_);
@@ -401,21 +477,60 @@ void Trainer::Run::run_validation(int64_t it) {
              v.images, v.seconds, v.is_best ? " best" : "");
   prog_.validation = v;
   report(TrainPhase::Training);
+  if (trainer_.dist_.bn == "frozen") freeze_batchnorm(model_.ptr());  // validation put the model back in train()
+  if (dist_) dist_->signal(key);
   win_start_ = Clock::now();  // validation time is not training throughput
 }
 
+void Trainer::Run::cancel_at(int64_t it) {
+  if (saved_at_ != it) save_last(it);
+  result_.phase = TrainPhase::Cancelled;
+  result_.iterations_done = it;
+  result_.message = "cancelled at iteration " + std::to_string(it) + "; resume with " + last_path_;
+  report(TrainPhase::Cancelled, result_.message);
+}
+
+// The ranks agree on pause and cancel (a rank that stopped alone would leave the others waiting in a
+// collective): at every iteration on the CPU, at log steps on CUDA (reading the flags back waits for
+// the device).
+bool Trainer::Run::check_pause_cancel_distributed(int64_t it) {
+  if (device_.is_cuda() && it % cfg_.log_every != 0) return true;
+  bool reported = false;
+  while (true) {
+    auto flags = torch::tensor({trainer_.cancelled_ ? 1.0 : 0.0, trainer_.paused_ ? 1.0 : 0.0},
+                               torch::TensorOptions().dtype(torch::kDouble))
+                     .to(device_);
+    try {
+      dist_->allreduce_sum(flags);
+    } catch (const std::exception& e) {
+      dist_->fail("agreeing on pause/cancel at iteration " + std::to_string(it), e);
+    }
+    const auto f = flags.cpu();
+    if (f[0].item<double>() > 0) {
+      cancel_at(it);
+      return false;
+    }
+    if (f[1].item<double>() == 0) break;
+    if (!reported) report(TrainPhase::Paused, "paused at iteration " + std::to_string(it));
+    reported = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  if (reported) {
+    win_start_ = Clock::now();
+    report(TrainPhase::Training, "resumed at iteration " + std::to_string(it));
+  }
+  return true;
+}
+
 bool Trainer::Run::check_pause_cancel(int64_t it) {
+  if (dist_) return check_pause_cancel_distributed(it);
   if (trainer_.paused_ && !trainer_.cancelled_) {
     report(TrainPhase::Paused, "paused at iteration " + std::to_string(it));
     paused_reported_ = true;
     while (trainer_.paused_ && !trainer_.cancelled_) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   if (trainer_.cancelled_) {
-    if (saved_at_ != it) save_last(it);
-    result_.phase = TrainPhase::Cancelled;
-    result_.iterations_done = it;
-    result_.message = "cancelled at iteration " + std::to_string(it) + "; resume with " + last_path_;
-    report(TrainPhase::Cancelled, result_.message);
+    cancel_at(it);
     return false;
   }
   if (paused_reported_) {
@@ -429,6 +544,9 @@ bool Trainer::Run::check_pause_cancel(int64_t it) {
 bool Trainer::Run::step(int64_t it) {
   const auto t_iter = Clock::now();
   Batch b = next_batch(it);
+  // Dropout differs between ranks and is a function of (seed, iteration, rank), so a data-parallel
+  // run resumes exactly without every rank's generator in last.pt.
+  if (dist_) torch::manual_seed(data::derive_seed(cfg_.seed ^ 0xD15C0ULL, static_cast<uint64_t>(it), static_cast<uint64_t>(rank_)));
   const double lr = learning_rate(cfg_, it, total_);
   const int64_t done = it + 1;
   const bool log_now = done % cfg_.log_every == 0 || done == total_;
@@ -489,6 +607,7 @@ bool Trainer::Run::step(int64_t it) {
 }
 
 void Trainer::Run::log_step(int64_t done, double lr) {
+  if (!main_) return;
   mlog_->train(prog_);
   log_->debug("epoch {}/{} iter {}/{} loss {:.4f} (decode {:.4f} aux {:.4f}) lr {:.3g} {:.2f} img/s ETA {}", prog_.epoch,
               cfg_.epochs, done, total_, prog_.loss, prog_.loss_decode, prog_.loss_aux, lr, prog_.images_per_s,
@@ -510,7 +629,7 @@ void Trainer::Run::end_of_epoch(int64_t done) {
     if (saved_at_ != done) save_last(done);
     char name[32];
     std::snprintf(name, sizeof name, "epoch_%04d.pt", epoch_done);
-    pl::io::copy_file_atomic(last_path_, (out_ / name).string());
+    if (main_) pl::io::copy_file_atomic(last_path_, (out_ / name).string());
   }
   if (cfg_.checkpoint_every_iters > 0 && done % cfg_.checkpoint_every_iters == 0 && saved_at_ != done)
     save_last(done);
@@ -518,6 +637,7 @@ void Trainer::Run::end_of_epoch(int64_t done) {
 
 TrainResult Trainer::Run::finish() {
   if (saved_at_ != total_) save_last(total_);
+  if (dist_) dist_->finish();
   result_.phase = TrainPhase::Finished;
   result_.iterations_done = total_;
   result_.message = "finished " + std::to_string(total_) + " iterations in " + fmt_duration(seconds_since(t_start_)) +
@@ -528,13 +648,18 @@ TrainResult Trainer::Run::finish() {
 
 TrainResult Trainer::run_impl(const ProgressCallback& on_progress) {
   Run run(*this, on_progress);
-  if (!run.setup()) return run.result();
-  for (int64_t it = run.start_iteration(); it < run.total(); ++it) {
-    if (!run.check_pause_cancel(it)) return run.result();
-    if (!run.step(it)) return run.result();
-    run.end_of_epoch(it + 1);
+  try {
+    if (!run.setup()) return run.result();
+    for (int64_t it = run.start_iteration(); it < run.total(); ++it) {
+      if (!run.check_pause_cancel(it)) return run.result();
+      if (!run.step(it)) return run.result();
+      run.end_of_epoch(it + 1);
+    }
+    return run.finish();
+  } catch (const std::exception& e) {
+    run.on_error(e.what());
+    throw;
   }
-  return run.finish();
 }
 
 }  // namespace pl::core::train

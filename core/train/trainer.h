@@ -19,6 +19,11 @@
 // Validation runs on the val images as cached (shrunk to the cache long side), through the same
 // letterbox geometry as the Predictor; `polyplens eval` scores at the original resolution.
 //
+// Data-parallel runs (set_distributed(), docs/distributed.md): every rank runs run(); `batch` is the
+// global batch, each rank trains on its share, gradients are averaged over the ranks, and rank 0
+// alone validates and writes config.json, last.pt, best.pt and metrics.jsonl (its progress is the
+// run's). The other ranks report only failures through the callback.
+//
 // Threading model: run() executes on the caller's thread and blocks until the run finishes, is
 // cancelled or fails (the GUI calls it on a worker thread). A BatchLoader producer thread lives
 // inside run(). pause(), resume() and cancel() may be called from any thread at any time (atomics,
@@ -28,6 +33,7 @@
 #include <memory>
 
 #include "core/data/dataset.h"
+#include "core/train/launcher.h"
 #include "core/train/progress.h"
 #include "core/train/train_config.h"
 
@@ -54,6 +60,11 @@ class Trainer {
   bool is_paused() const { return paused_; }
   bool is_cancelled() const { return cancelled_; }
 
+  // Train as one rank of a data-parallel group (options.enabled), and the BatchNorm mode (options.bn,
+  // also for a single process). Call before run().
+  void set_distributed(const DistOptions& options) { dist_ = options; }
+  const DistOptions& distributed() const { return dist_; }
+
   const TrainConfig& config() const { return config_; }
   const data::DatasetSummary& summary() const;  // empty before prepare()
 
@@ -69,6 +80,7 @@ class Trainer {
   TrainResult run_impl(const ProgressCallback& on_progress);
 
   TrainConfig config_;
+  DistOptions dist_;
   std::atomic<bool> paused_{false}, cancelled_{false};
   std::unique_ptr<State> state_;
 };
