@@ -132,7 +132,7 @@ LiveResult run_live(const PipelineBenchOptions& o, std::shared_ptr<inference::Pr
     frame_age.push_back(ms_between(u.frame.captured, now));
     if (u.mask) {
       mask_age.push_back(u.stats.mask_age_ms);
-      compose_overlay_into(u.frame.bgr, u.mask->mask, overlay, composed);
+      compose_overlay_into(u.frame.bgr, u.mask->mask, overlay, composed, u.mask->view.get());
     }
     ++shown;
   }

@@ -140,7 +140,7 @@ SoakReport run_soak(const SoakOptions& o) {
       last_index = u.frame.index;
       if (u.mask) {
         mask_age.push_back(ms_between(u.mask->captured, Clock::now()));
-        compose_overlay_into(u.frame.bgr, u.mask->mask, overlay, composed);
+        compose_overlay_into(u.frame.bgr, u.mask->mask, overlay, composed, u.mask->view.get());
       }
       ++w.shown;
     }

@@ -81,14 +81,19 @@ void OverlayOptions::validate() const {
 }
 
 void compose_overlay_into(const cv::Mat& bgr, const cv::Mat& mask, const OverlayOptions& options,
-                          cv::Mat& out) {
+                          cv::Mat& out, const FieldOfView* view) {
   options.validate();
   check_inputs(bgr, mask);
+  if (view && view->size() != bgr.size())
+    throw std::invalid_argument("compose_overlay: the field of view is " + std::to_string(view->size().width) + "x" +
+                                std::to_string(view->size().height) + " but the frame is " +
+                                std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows));
+  if (view && (view->is_full() || !options.limit_to_view)) view = nullptr;
   if (mask.empty() || options.mode == OverlayMode::Off || options.alpha == 0.0) {
     bgr.copyTo(out);
     return;
   }
-  const cv::Mat m = mask_at_frame_size(mask, bgr.size());
+  const cv::Mat m = view ? view->clip(mask_at_frame_size(mask, bgr.size()) != 0) : mask_at_frame_size(mask, bgr.size());
   const int a = alpha_256(options.alpha);
   const auto w = static_cast<uint16_t>(256 - a);
   const std::vector<uint16_t> kp = row_constants(options.polyp_bgr, a, bgr.cols);
@@ -100,7 +105,14 @@ void compose_overlay_into(const cv::Mat& bgr, const cv::Mat& mask, const Overlay
       for (int y = rows.start; y < rows.end; ++y) {
         const uchar* src = bgr.ptr<uchar>(y);
         uchar* dst = out.ptr<uchar>(y);
-        blend_span(src, dst, bgr.cols * 3, w, kb.data());
+        if (view) {  // outside the view the frame stays as it is
+          const auto s = view->span(y);
+          std::copy(src, src + s[0] * 3, dst);
+          std::copy(src + s[1] * 3, src + bgr.cols * 3, dst + s[1] * 3);
+          blend_span(src + s[0] * 3, dst + s[0] * 3, (s[1] - s[0]) * 3, w, kb.data() + s[0] * 3);
+        } else {
+          blend_span(src, dst, bgr.cols * 3, w, kb.data());
+        }
         if (y >= box.y && y < box.y + box.height) blend_masked(src, dst, m.ptr<uchar>(y), box.x, box.x + box.width, w, kp.data());
       }
     });
@@ -118,9 +130,10 @@ void compose_overlay_into(const cv::Mat& bgr, const cv::Mat& mask, const Overlay
     blend_masked(bgr.ptr<uchar>(y), out.ptr<uchar>(y), stencil.ptr<uchar>(y), box.x, box.x + box.width, w, kp.data());
 }
 
-cv::Mat compose_overlay(const cv::Mat& bgr, const cv::Mat& mask, const OverlayOptions& options) {
+cv::Mat compose_overlay(const cv::Mat& bgr, const cv::Mat& mask, const OverlayOptions& options,
+                        const FieldOfView* view) {
   cv::Mat out;
-  compose_overlay_into(bgr, mask, options, out);
+  compose_overlay_into(bgr, mask, options, out, view);
   return out;
 }
 

@@ -13,6 +13,8 @@
 
 #include <opencv2/core.hpp>
 
+#include "core/overlay/fov.h"
+
 namespace pl::core {
 
 enum class OverlayMode { Off, Fill, Outline };
@@ -27,6 +29,9 @@ struct OverlayOptions {
   cv::Vec3b polyp_bgr{0, 0, 255};                  // red
   cv::Vec3b background_bgr{0, 255, 0};             // green
   int outline_thickness = 2;                       // px, >= 1
+  // Paint only inside the scope's field of view when one is given (core/overlay/fov.h); false paints
+  // the whole frame as before (a source without a scope's border that the detection misreads).
+  bool limit_to_view = true;
 
   // Throws std::invalid_argument naming the bad value.
   void validate() const;
@@ -34,13 +39,16 @@ struct OverlayOptions {
 
 // Composites `mask` (CV_8U, 0 = background, non-zero = polyp) over `bgr` (CV_8UC3). A mask of a
 // different size is resized with nearest-neighbour first; an empty mask means "no mask yet" and
-// the frame is returned unchanged. Throws std::invalid_argument on wrong types.
-cv::Mat compose_overlay(const cv::Mat& bgr, const cv::Mat& mask, const OverlayOptions& options);
+// the frame is returned unchanged. With a field of view (core/overlay/fov.h, of the frame's size),
+// nothing outside it is painted: no background wash over the scope's black border, no polyp there.
+// Throws std::invalid_argument on wrong types or a view of another size.
+cv::Mat compose_overlay(const cv::Mat& bgr, const cv::Mat& mask, const OverlayOptions& options,
+                        const FieldOfView* view = nullptr);
 
 // Same, writing into `out` (reallocated only when its size/type differ), for a display loop that
 // wants to avoid allocating a full frame every time.
 void compose_overlay_into(const cv::Mat& bgr, const cv::Mat& mask, const OverlayOptions& options,
-                          cv::Mat& out);
+                          cv::Mat& out, const FieldOfView* view = nullptr);
 
 // Share of polyp pixels in percent (0 for an empty mask).
 double polyp_area_percent(const cv::Mat& mask);

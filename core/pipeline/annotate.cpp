@@ -150,6 +150,7 @@ AnnotateReport annotate_video(const AnnotateOptions& options, FrameSegmenter& se
   const Clock::time_point t0 = Clock::now();
   double sum_pre = 0, sum_inf = 0, sum_post = 0, sum_overlay = 0;
   cv::Mat composed;
+  FieldOfViewTracker view_tracker;  // the scope's field of view: no overlay on the black border
   auto finish_source = [&] {
     queue.close();  // unblocks a decoder waiting in push() before stop() joins it
     source->stop();
@@ -169,7 +170,8 @@ AnnotateReport annotate_video(const AnnotateOptions& options, FrameSegmenter& se
       if (!sink) sink = std::make_unique<FrameSink>(options, fps, names);
       const SegmentResult r = segmenter.segment(frame->bgr);
       const Clock::time_point a = Clock::now();
-      compose_overlay_into(frame->bgr, r.mask, options.overlay, composed);
+      const auto view = view_tracker.update(frame->bgr);
+      compose_overlay_into(frame->bgr, r.mask, options.overlay, composed, view.get());
       sum_overlay += ms_between(a, Clock::now());
       sink->write(composed, frame->index);
       sum_pre += r.preprocess_ms;

@@ -95,7 +95,8 @@ void InferenceWorker::run() {
     try {
       SegmentResult r = segmenter_->segment(frame->bgr);
       MaskResult m;
-      m.mask = std::move(r.mask);
+      m.view = view_tracker_.update(frame->bgr);
+      m.mask = m.view ? m.view->clip(r.mask) : std::move(r.mask);
       m.frame_index = frame->index;
       m.pts_ns = frame->pts_ns;
       m.captured = frame->captured;

@@ -11,6 +11,7 @@
 //     set_segmenter() hands the new one over; the worker swaps it in between two frames and destroys
 //     the old one on the worker thread.
 //   - on_mask and on_error run on the worker thread; keep them short (store and notify).
+//   - The field-of-view tracker is the worker thread's alone; the views it publishes are immutable.
 //   - Callbacks are fixed at construction.
 #include <atomic>
 #include <functional>
@@ -19,6 +20,7 @@
 #include <string>
 #include <thread>
 
+#include "core/overlay/fov.h"
 #include "core/pipeline/frame_segmenter.h"
 #include "core/pipeline/latest_slot.h"
 #include "core/pipeline/rate_meter.h"
@@ -27,7 +29,10 @@
 namespace pl::core {
 
 struct MaskResult {
-  cv::Mat mask;                   // CV_8U 0/1, the source frame's size
+  cv::Mat mask;                   // CV_8U 0/1, the source frame's size, nothing outside `view`
+  // The scope's field of view in that frame (core/overlay/fov.h); null = the whole frame. Pass it to
+  // compose_overlay so the border is not painted.
+  std::shared_ptr<const FieldOfView> view;
   int64_t frame_index = -1;       // the frame this mask belongs to
   int64_t pts_ns = -1;
   Clock::time_point captured{};   // that frame's capture time
@@ -91,6 +96,7 @@ class InferenceWorker {
   bool has_segmenter_ = false;
   std::string description_;
   InferenceStats stats_;  // processed/failed/timings written by the worker thread
+  FieldOfViewTracker view_tracker_;  // worker thread only
 };
 
 }  // namespace pl::core

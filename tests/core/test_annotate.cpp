@@ -89,6 +89,9 @@ class TestAnnotate : public QObject {
     o.input = clip_;
     o.output = path("out/annotated.mp4");
     o.overlay.alpha = 0.5;
+    // The index pattern's dark cells read as a scope's border to the field-of-view detection
+    // (test_fov covers that): composite everywhere, as the golden frames do.
+    o.overlay.limit_to_view = false;
     std::vector<AnnotateProgress> progress;
     const AnnotateReport r = annotate_video(o, seg, [&](const AnnotateProgress& p) { progress.push_back(p); });
     QCOMPARE(r.frames, int64_t{30});
