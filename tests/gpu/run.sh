@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU machine check in one command (tests/gpu/README.md):
-#   tests/gpu/run.sh [--cpu-smoke] [OUT_DIR]
+#   tests/gpu/run.sh [--cpu-smoke] [--models] [OUT_DIR]
 # Configures a GUI-less build against the machine's CUDA LibTorch (from its Python's torch), builds the
 # headless `polyplens` and `gpu_check` in it, then runs within TIME_BUDGET: the Python peers
 # (peer_gpu.py), gpu_check (parity, speed, weights_cache), `polyplens info`, `polyplens train` on the
@@ -11,6 +11,9 @@
 # config.json} and results.tar.gz (everything else). Join the checkpoint: cat best.pt.part-* > best.pt
 # --cpu-smoke: the same end to end on the CPU against the LibTorch CMake finds by default (Debian's
 # here), tiny settings, in build/gpu-smoke; exits 0 only if every step worked.
+# --models: the model-training session instead (tests/gpu/train_models.sh): builds polyplens only and
+# trains the bundled preset with --recipe scratch and ann-r50 with the paper's recipe side by side for
+# the same wall time, each schedule sized from a measured epoch so its lr decay ends in the budget.
 # Environment: PYTHON (first of python3, /usr/bin/python3 that imports torch), TORCH_DIR (LibTorch's
 # CMake dir), BUILD_DIR, JOBS, BUILD_MODE (cmake; direct: build_direct.sh only), DATA (the pack's
 # kvasir/ folder), SKIP_PEERS / SKIP_BENCH / SKIP_TRAIN (1: skip), GPU_CHECK_ARGS (e.g. "--only profile"),
@@ -21,11 +24,13 @@ t0=$(date +%s)
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 smoke=0
+models=0
 out="${OUT:-}"
 for a in "$@"; do
   case "$a" in
     --cpu-smoke) smoke=1 ;;
-    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    --models) models=1 ;;
+    -h|--help) sed -n '2,22p' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "run.sh: unknown option $a" >&2; exit 2 ;;
     *) out="$a" ;;
   esac
@@ -36,7 +41,8 @@ out="$(cd "$out" && pwd)"
 # What an earlier run in the same folder left (on the device, $OUT starts empty).
 rm -rf "$out"/{train-run,work,results.tar.gz,build.log,nvidia-smi.txt,gpu_check.json,peer_gpu.json} \
        "$out"/{eval.json,eval_default_cpu.json,eval_default_cpu_auto.json,eval_default_cuda.json} \
-       "$out"/{eval_default_cuda_auto.json,bench_model.json,bench_train.json,bench_train_r18.json}
+       "$out"/{eval_default_cuda_auto.json,bench_model.json,bench_train.json,bench_train_r18.json} \
+       "$out"/{r50-run,eval_r50.json,calibrate}
 exec > >(tee "$out/run.log") 2>&1
 tee_pid=$!
 elapsed() { echo $(( $(date +%s) - t0 )); }
@@ -48,7 +54,7 @@ finish() {
   exit "$1"
 }
 
-say "repo $repo, results in $out, mode $([[ $smoke == 1 ]] && echo cpu-smoke || echo gpu)"
+say "repo $repo, results in $out, mode $([[ $smoke == 1 ]] && echo cpu-smoke || echo gpu)$([[ $models == 1 ]] && echo ", models")"
 echo "host: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 if command -v nvidia-smi >/dev/null 2>&1; then
   nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
@@ -168,7 +174,10 @@ if [[ "${BUILD_MODE:-cmake}" == direct ]]; then
   say "BUILD_MODE=direct: skipping CMake"
 elif configure -DPOLYPLENS_GPU_EXTRAS=ON; then
   say "build polyplens and gpu_check with $jobs jobs"
-  if build_targets polyplens gpu_check; then
+  if [[ $models == 1 ]]; then
+    say "build polyplens with $jobs jobs (--models: no gpu_check)"
+    build_targets polyplens && pl_bin="$build/app/polyplens"
+  elif build_targets polyplens gpu_check; then
     pl_bin="$build/app/polyplens"
     gc_bin="$build/tests/gpu/gpu_check"
   else
@@ -184,11 +193,11 @@ elif configure -DPOLYPLENS_GPU_EXTRAS=ON; then
 else
   say "cmake configure FAILED (last lines of build.log):"; tail -25 "$out/build.log"
 fi
-if [[ -z "$pl_bin" || -z "$gc_bin" ]]; then
+if [[ -z "$pl_bin" || ( -z "$gc_bin" && $models == 0 ) ]]; then
   if [[ $smoke == 1 && -z "${TORCH_ROOT:-}" ]]; then
     say "no direct build in cpu-smoke mode without TORCH_ROOT"
   else
-    if [[ -z "$gc_bin" ]]; then
+    if [[ -z "$gc_bin" && $models == 0 ]]; then
       say "CMake route failed for gpu_check: building it directly from Python's torch flags (build_direct.sh)"
       if direct gpu_check || { say "direct gpu_check build failed with extras; retrying without them"; direct gpu_check --no-extras; }; then
         gc_bin="$build/direct/gpu_check"
@@ -203,18 +212,22 @@ fi
 bd=$(( $(date +%s) - bs ))
 [[ -n "$pl_bin" && ! -x "$pl_bin" ]] && pl_bin=""
 [[ -n "$gc_bin" && ! -x "$gc_bin" ]] && gc_bin=""
-if [[ -z "$pl_bin" || -z "$gc_bin" ]]; then
+if [[ -z "$pl_bin" || ( -z "$gc_bin" && $models == 0 ) ]]; then
   say "build FAILED for $([[ -z $pl_bin ]] && echo "polyplens ")$([[ -z $gc_bin ]] && echo gpu_check) (last lines of build.log):"
   tail -40 "$out/build.log"
 fi
 record "build polyplens" "$([[ -n $pl_bin ]] && echo ok || echo FAILED)" "$bd"
-record "build gpu_check" "$([[ -n $gc_bin ]] && echo ok || echo FAILED)" "$bd"
+if [[ $models == 1 ]]; then
+  record "build gpu_check" "skipped (--models)" 0
+else
+  record "build gpu_check" "$([[ -n $gc_bin ]] && echo ok || echo FAILED)" "$bd"
+fi
 say "built: polyplens ${pl_bin:-MISSING}, gpu_check ${gc_bin:-MISSING} ($bd s)"
 [[ $smoke == 1 ]] && budget_t0=$(date +%s)
 
 # ---- The Python peers on the same GPU (torchvision backbone and DeepLabV3, matmul peak). ----
-if [[ "${SKIP_PEERS:-0}" == 1 ]]; then
-  record peers "skipped (SKIP_PEERS=1)" 0
+if [[ "${SKIP_PEERS:-0}" == 1 || $models == 1 ]]; then
+  record peers "skipped (SKIP_PEERS=1 or --models)" 0
 else
   peer_args=(--json "$out/peer_gpu.json" --max-seconds 90)
   [[ $smoke == 1 ]] && peer_args+=(--smoke)
@@ -222,7 +235,9 @@ else
 fi
 
 # ---- gpu_check: parity, speed and the weights cache (GPU_CHECK_ARGS adds options, e.g. --only profile). ----
-if [[ -n "$gc_bin" ]]; then
+if [[ $models == 1 ]]; then
+  record gpu_check "skipped (--models)" 0
+elif [[ -n "$gc_bin" ]]; then
   gc_args=(--out "$out")
   [[ $smoke == 1 ]] && gc_args+=(--cpu-smoke)
   read -r -a extra_args <<<"${GPU_CHECK_ARGS:-}"
@@ -240,6 +255,12 @@ if [[ -z "$pl_bin" ]]; then
   done
 else
   step info 60 "$pl_bin" info --arch "$preset" --device "$dev"
+fi
+if [[ -n "$pl_bin" && $models == 1 ]]; then
+  # shellcheck source=tests/gpu/train_models.sh
+  source "$here/train_models.sh"
+  train_models
+elif [[ -n "$pl_bin" ]]; then
 
   # ImageNet weights for the backbone: a cached torchvision ResNet re-saved as a plain dict, which
   # LibTorch's pickle reader loads (model/weights.h). Missing or failing: random init.
@@ -333,7 +354,7 @@ fi
 # all, at most 2 folders down, named in letters, digits, '.', '_' and '-'. ----
 collect() {
   cd "$out" || return 1
-  rm -rf work train-run/last.pt
+  rm -rf work train-run/last.pt r50-run/last.pt r50-run/best.pt calibrate
   local ck=train-run/best.pt
   if [[ -f $ck ]] && (( $(stat -c %s "$ck") > 15 * 1024 * 1024 )); then
     split -b 15M "$ck" "$ck.part-" || return 1
@@ -344,6 +365,9 @@ collect() {
   # Returned as they are, in this order of priority (7 slots; the 8th is results.tar.gz).
   local want=(run.log "$ck" "$ck".part-* eval.json "eval_default_${dev}.json" train-run/metrics.jsonl
               train-run/config.json) loose=() rest=() f
+  # --models: the bundled candidate's pieces and both runs' figures and logs.
+  [[ $models == 1 ]] && want=(run.log "$ck" "$ck".part-* eval.json eval_r50.json train-run/metrics.jsonl
+                              r50-run/metrics.jsonl)
   for f in "${want[@]}"; do
     [[ -f $f ]] && (( ${#loose[@]} < 7 )) && loose+=("$f")
   done
