@@ -8,12 +8,15 @@
 #include <QLabel>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
 #include <algorithm>
+#include <cstdlib>
 
 #include "core/export/batch_export.h"
 #include "core/log/log.h"
 #include "core/review/detection_scan.h"
 #include "core/review/segment_report.h"
+#include "core/sample/mask_track.h"
 #include "ui/model_loader.h"
 #include "ui/timeline_slider.h"
 #include "ui/transport_bar.h"
@@ -23,6 +26,27 @@ namespace pl::ui {
 
 namespace {
 QString q(const std::string& s) { return QString::fromStdString(s); }
+
+// m:ss.s (frame), or the frame alone without a frame rate.
+QString when(int64_t frame, double fps) {
+  if (fps <= 0) return QString::number(frame);
+  const double t = double(frame) / fps;
+  return QStringLiteral("%1:%2 (%3)")
+      .arg(int(t) / 60)
+      .arg(t - 60 * (int(t) / 60), 4, 'f', 1, QLatin1Char('0'))
+      .arg(frame);
+}
+
+struct TrackedEvents {
+  uint64_t generation = 0, revision = 0;
+  std::vector<core::review::PolypEvent> events;
+  std::vector<int> false_alarms;
+};
+
+struct LoadedTruth {
+  std::shared_ptr<core::review::DetectionTrack> track;
+  QString error;
+};
 }  // namespace
 
 ReviewPanel::ReviewPanel(VideoView* view, TransportBar* transport, ModelLoader* model, QObject* parent)
@@ -30,6 +54,7 @@ ReviewPanel::ReviewPanel(VideoView* view, TransportBar* transport, ModelLoader* 
   connect(transport_, &TransportBar::scan_requested, this, &ReviewPanel::scan_detections);
   strip_timer_.setInterval(250);  // the track changes with every mask; the strip follows at 4 Hz
   connect(&strip_timer_, &QTimer::timeout, this, &ReviewPanel::refresh_strip);
+  connect(&strip_timer_, &QTimer::timeout, this, &ReviewPanel::update_events);
   strip_timer_.start();
 }
 
@@ -48,6 +73,21 @@ void ReviewPanel::reset(const QString& spec) {
   track_->set_source(spec.toStdString());
   strip_revision_ = ~uint64_t{0};
   transport_->slider()->set_marks({});
+  ++generation_;
+  events_.clear();
+  false_alarms_.clear();
+  events_revision_ = ~uint64_t{0};
+  events_running_ = false;
+  truth_.reset();
+  truth_name_.clear();
+  transport_->slider()->set_events({});
+  if (segments_dialog_) fill_events_table();
+  // A ground-truth track beside the video (as `polyplens make-sample` writes one) comes with it.
+  const QFileInfo file(spec);
+  if (file.isFile()) {
+    const QString masks = file.dir().filePath(file.completeBaseName() + QStringLiteral(".plmasks"));
+    if (QFileInfo::exists(masks)) load_ground_truth(masks);
+  }
 }
 
 void ReviewPanel::set_source_info(const core::SourceInfo& info) {
@@ -82,6 +122,114 @@ void ReviewPanel::refresh_strip() {
   transport_->slider()->set_marks(std::move(marks));
 }
 
+// --- Polyp events ----------------------------------------------------------------------------
+
+void ReviewPanel::update_events() {
+  const uint64_t rev = track_->revision();
+  if (events_running_ || (rev == events_revision_ && !events_stale_)) return;
+  events_running_ = true;
+  events_stale_ = false;
+  auto* watcher = new QFutureWatcher<TrackedEvents>(this);
+  connect(watcher, &QFutureWatcher<TrackedEvents>::finished, this, [this, watcher] {
+    const TrackedEvents r = watcher->result();
+    watcher->deleteLater();
+    if (r.generation != generation_) return;  // another file was opened meanwhile
+    events_running_ = false;
+    events_ = r.events;
+    false_alarms_ = r.false_alarms;
+    events_revision_ = r.revision;
+    show_events_on_timeline();
+    if (segments_dialog_) fill_events_table();
+    Q_EMIT events_changed();
+  });
+  watcher->setFuture(QtConcurrent::run([track = track_, truth = truth_, generation = generation_, rev] {
+    TrackedEvents r;
+    r.generation = generation;
+    r.revision = rev;  // read before tracking: a change meanwhile makes the next tick track again
+    r.events = track->events();
+    if (truth) r.false_alarms = track->false_alarms(*truth);
+    return r;
+  }));
+}
+
+void ReviewPanel::show_events_on_timeline() {
+  const double fps = track_->event_fps();
+  std::vector<TimelineEvent> bars;
+  bars.reserve(events_.size());
+  for (const auto& e : events_) {
+    TimelineEvent b;
+    b.first = e.first_frame;
+    b.last = e.last_frame;
+    b.flicker = e.flicker;
+    b.false_alarm = std::find(false_alarms_.begin(), false_alarms_.end(), e.id) != false_alarms_.end();
+    b.tip = tr("%1 %2: %3 – %4, %5 s, peak %6 % (click: go to its first frame)")
+                .arg(b.flicker ? tr("Flicker") : b.false_alarm ? tr("False alarm") : tr("Polyp event"))
+                .arg(e.id)
+                .arg(when(e.first_frame, fps), when(e.last_frame, fps))
+                .arg(e.duration_s, 0, 'f', 2)
+                .arg(100.0 * e.peak_area, 0, 'f', 1);
+    bars.push_back(b);
+  }
+  transport_->slider()->set_events(std::move(bars));
+}
+
+void ReviewPanel::load_ground_truth(const QString& path) {
+  auto* watcher = new QFutureWatcher<LoadedTruth>(this);
+  connect(watcher, &QFutureWatcher<LoadedTruth>::finished, this, [this, watcher, path, generation = generation_] {
+    const LoadedTruth r = watcher->result();
+    watcher->deleteLater();
+    if (generation != generation_) return;
+    QString message;
+    if (!r.error.isEmpty()) {
+      message = tr("Ground truth not loaded: %1").arg(r.error);
+    } else if (info_.frame_count > 0 && std::abs(r.track->frame_count() - info_.frame_count) > 1) {
+      // The source's count is estimated from duration x fps: one frame either way is rounding.
+      message = tr("Ground truth not loaded: %1 has %2 frames, the video %3")
+                    .arg(QFileInfo(path).fileName())
+                    .arg(r.track->frame_count())
+                    .arg(info_.frame_count);
+    } else {
+      truth_ = r.track;
+      truth_name_ = QFileInfo(path).fileName();
+      events_stale_ = true;
+      message = tr("Ground truth loaded: %1 (%2 frames)").arg(truth_name_).arg(r.track->frame_count());
+      pl::log::get("ui")->info("ground truth {} loaded for {}", path.toStdString(), spec_.toStdString());
+    }
+    view_->show_toast(message, 4000);
+    Q_EMIT ground_truth_loaded(truth_ != nullptr && r.error.isEmpty(), message);
+  });
+  watcher->setFuture(QtConcurrent::run([path, options = track_->event_options()] {
+    LoadedTruth r;
+    try {
+      const auto masks = core::read_mask_track(path.toStdString());
+      r.track = std::make_shared<core::review::DetectionTrack>(static_cast<int64_t>(masks.size()), masks.fps);
+      r.track->set_event_options(options);
+      r.track->set_source(path.toStdString());
+      for (size_t i = 0; i < masks.size(); ++i) r.track->record_mask(static_cast<int64_t>(i), masks.frame(i));
+    } catch (const std::exception& e) {
+      r.error = q(e.what());
+    }
+    return r;
+  }));
+}
+
+QString ReviewPanel::summary() const {
+  const auto s = core::review::summarize_events(events_, track_->event_fps());
+  const int64_t frames = track_->frame_count(), known = track_->known_frames();
+  QString text = tr("%n polyp event(s)", nullptr, s.events) +
+                 tr(", %1 s with a polyp on screen").arg(s.seconds_on_screen, 0, 'f', 1);
+  if (frames > 0 && track_->fps() > 0)
+    text += tr(" (%1 % of %2 s)")
+                .arg(100.0 * double(s.frames_on_screen) / double(frames), 0, 'f', 0)
+                .arg(double(frames) / track_->fps(), 0, 'f', 1);
+  text += tr(", %n flicker", nullptr, s.flicker);
+  if (truth_) text += tr("; false alarms: %1 (against %2)").arg(false_alarms_.size()).arg(truth_name_);
+  text += frames > 0 && known < frames
+              ? tr(". From %1 of %2 frames segmented: Scan to cover the whole file.").arg(known).arg(frames)
+              : tr(". From %1 frames segmented.").arg(known);
+  return text;
+}
+
 // --- Detection pass --------------------------------------------------------------------------
 
 bool ReviewPanel::scanning() const { return scan_pending_ || (scan_ && scan_->running()); }
@@ -108,8 +256,10 @@ bool ReviewPanel::scan_detections() {
     QMetaObject::invokeMethod(this, [this, r] {
       transport_->set_scan_progress(-1);
       using O = core::review::JobOutcome;
-      view_->show_toast(r.outcome == O::Finished    ? tr("Detection pass finished: %1 segment(s)")
-                                                          .arg(track_->segments().size())
+      view_->show_toast(r.outcome == O::Finished    ? tr("Detection pass finished: %1")
+                                                          .arg(tr("%n polyp event(s)", nullptr,
+                                                                  core::review::summarize_events(
+                                                                      track_->events(), track_->event_fps()).events))
                         : r.outcome == O::Cancelled ? tr("Detection pass cancelled")
                                                     : tr("Detection pass failed: %1").arg(q(r.error)),
                         4000);
@@ -233,17 +383,21 @@ bool ReviewPanel::export_frames(const QString& out_dir, bool detections_only, in
 
 QString ReviewPanel::export_detection_report(const QString& path) {
   QString error;
-  if (track_->segments().empty()) {
-    error = tr("No detections to report yet: play the file with a model loaded, or scan it (Scan).");
+  const int64_t known = track_->known_frames(), frames = track_->frame_count();
+  if (known == 0) {
+    error = tr("No frame segmented yet: play the file with a model loaded, or scan it (Scan).");
   } else {
     try {
-      core::review::write_segments_csv(path.toStdString(), *track_, true);
+      core::review::write_events_csv(path.toStdString(), *track_, true, truth_.get(), truth_name_.toStdString());
     } catch (const std::exception& e) {
       error = QString::fromStdString(e.what());
     }
   }
   if (error.isEmpty()) {
-    view_->show_toast(tr("Detection report saved: %1").arg(path), 3000);
+    view_->show_toast(known < frames ? tr("Detection report saved: %1 (covers the %2 of %3 frames segmented; Scan "
+                                          "covers the whole file)").arg(path).arg(known).arg(frames)
+                                     : tr("Detection report saved: %1").arg(path),
+                      known < frames ? 6000 : 3000);
     pl::log::get("ui")->info("detection report written to {}", path.toStdString());
   } else {
     view_->show_toast(tr("Detection report not saved: %1").arg(error), 5000);
@@ -254,12 +408,15 @@ QString ReviewPanel::export_detection_report(const QString& path) {
 QTableWidget* ReviewPanel::show_segments() {
   if (!segments_dialog_) {
     segments_dialog_ = new QDialog(view_->window());
-    segments_dialog_->setWindowTitle(tr("Detection segments"));
+    segments_dialog_->setWindowTitle(tr("Polyp events"));
     auto* layout = new QVBoxLayout(segments_dialog_);
-    auto* note = new QLabel(tr("Frames shown or scanned so far. Click a row to go to its start."), segments_dialog_);
-    auto* table = new QTableWidget(0, 5, segments_dialog_);
-    table->setObjectName(QStringLiteral("segments"));
-    table->setHorizontalHeaderLabels({tr("Start"), tr("End"), tr("Duration"), tr("Peak area"), tr("Peak frame")});
+    auto* note = new QLabel(segments_dialog_);
+    note->setObjectName(QStringLiteral("summary"));
+    note->setWordWrap(true);
+    auto* table = new QTableWidget(0, 6, segments_dialog_);
+    table->setObjectName(QStringLiteral("events"));
+    table->setHorizontalHeaderLabels(
+        {tr("First seen"), tr("Last seen"), tr("Duration"), tr("Peak area"), tr("Peak frame"), tr("Kind")});
     table->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
     table->setSelectionBehavior(QAbstractItemView::SelectRows);
     table->setEditTriggers(QAbstractItemView::NoEditTriggers);
@@ -269,34 +426,41 @@ QTableWidget* ReviewPanel::show_segments() {
     });
     layout->addWidget(note);
     layout->addWidget(table);
-    segments_dialog_->resize(520, 320);
+    segments_dialog_->resize(620, 340);
   }
-  auto* table = segments_dialog_->findChild<QTableWidget*>(QStringLiteral("segments"));
-  const double fps = info_.fps > 0 ? info_.fps : 0.0;
-  const auto when = [fps](int64_t frame) {
-    if (fps <= 0) return QString::number(frame);
-    const double t = double(frame) / fps;
-    return QStringLiteral("%1:%2 (%3)")
-        .arg(int(t) / 60)
-        .arg(t - 60 * (int(t) / 60), 4, 'f', 1, QLatin1Char('0'))
-        .arg(frame);
-  };
-  const auto segments = track_->segments();
-  table->setRowCount(int(segments.size()));
-  for (int r = 0; r < int(segments.size()); ++r) {
-    const auto& g = segments[size_t(r)];
-    auto* start = new QTableWidgetItem(when(g.start));
-    start->setData(Qt::UserRole, qlonglong(g.start));
-    table->setItem(r, 0, start);
-    table->setItem(r, 1, new QTableWidgetItem(when(g.end)));
-    table->setItem(r, 2, new QTableWidgetItem(fps > 0 ? tr("%1 s").arg(double(g.length()) / fps, 0, 'f', 2)
-                                                      : tr("%1 frames").arg(g.length())));
-    table->setItem(r, 3, new QTableWidgetItem(QStringLiteral("%1 %").arg(100.0 * g.peak_area, 0, 'f', 1)));
-    table->setItem(r, 4, new QTableWidgetItem(QString::number(g.peak_frame)));
-  }
+  // Shown now with what the track holds (the timeline's copy may lag by one timer tick).
+  events_ = track_->events();
+  if (truth_) false_alarms_ = track_->false_alarms(*truth_);
+  events_revision_ = ~uint64_t{0};  // let the timer refresh the timeline too
+  fill_events_table();
   segments_dialog_->show();
   segments_dialog_->raise();
-  return table;
+  return segments_dialog_->findChild<QTableWidget*>(QStringLiteral("events"));
+}
+
+void ReviewPanel::fill_events_table() {
+  auto* table = segments_dialog_->findChild<QTableWidget*>(QStringLiteral("events"));
+  auto* note = segments_dialog_->findChild<QLabel*>(QStringLiteral("summary"));
+  note->setText(summary() + tr("\nClick a row to go to the event's first frame. Flicker: shorter than %1 s.")
+                                .arg(track_->event_options().min_duration_s, 0, 'f', 1));
+  const double fps = info_.fps > 0 ? info_.fps : 0.0;
+  table->setRowCount(int(events_.size()));
+  for (int r = 0; r < int(events_.size()); ++r) {
+    const auto& e = events_[size_t(r)];
+    auto* first = new QTableWidgetItem(when(e.first_frame, fps));
+    first->setData(Qt::UserRole, qlonglong(e.first_frame));
+    table->setItem(r, 0, first);
+    table->setItem(r, 1, new QTableWidgetItem(when(e.last_frame, fps)));
+    table->setItem(r, 2, new QTableWidgetItem(fps > 0 ? tr("%1 s").arg(e.duration_s, 0, 'f', 2)
+                                                      : tr("%1 frames").arg(e.length())));
+    table->setItem(r, 3, new QTableWidgetItem(QStringLiteral("%1 %").arg(100.0 * e.peak_area, 0, 'f', 1)));
+    table->setItem(r, 4, new QTableWidgetItem(QString::number(e.peak_frame)));
+    const bool alarm = std::find(false_alarms_.begin(), false_alarms_.end(), e.id) != false_alarms_.end();
+    table->setItem(r, 5, new QTableWidgetItem(e.flicker && alarm ? tr("flicker, false alarm")
+                                              : e.flicker        ? tr("flicker")
+                                              : alarm            ? tr("false alarm")
+                                                                 : tr("polyp")));
+  }
 }
 
 }  // namespace pl::ui

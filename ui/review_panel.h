@@ -1,7 +1,9 @@
 #pragma once
 // ReviewPanel: the review half of the Live / Review tab for an open video file: the detection
-// timeline under the seek bar, the background detection pass (Scan), Export frames…, the detection
-// report (CSV) and the detection segments window. It has no widget of its own in the tab: it fills
+// timeline under the seek bar with its polyp events (docs/metrics.md §6), the background detection
+// pass (Scan), Export frames…, the detection report (CSV, one row per polyp event) and the polyp
+// events window with the video's summary. A ground-truth mask track of the file (named like it,
+// .plmasks, or loaded) adds the false alarms. It has no widget of its own in the tab: it fills
 // the transport bar's timeline strip and scan progress, shows toasts on the video, and owns the
 // segments window. The tab tells it which file is open and asks it to seek nowhere itself: a click
 // on a segment comes back as seek_requested().
@@ -12,6 +14,9 @@
 //     core/export/batch_export.h), each with its own model instance built by ModelLoader; their
 //     callbacks only post to the GUI thread (queued, with this object as the context).
 //   - The detection track is thread-safe: the scan thread writes to it directly.
+//   - Polyp events are tracked on a QtConcurrent thread after the track changed (at most one run at
+//     a time; the result is dropped when another file was opened meanwhile), and so is reading a
+//     ground-truth track; their results are applied on the GUI thread.
 #include <QObject>
 #include <QPointer>
 #include <QString>
@@ -20,6 +25,7 @@
 
 #include "core/overlay/overlay.h"
 #include "core/review/detection_track.h"
+#include "core/review/polyp_events.h"
 #include "core/video/frame_source.h"
 
 class QDialog;
@@ -67,22 +73,41 @@ class ReviewPanel : public QObject {
   void cancel_export();
   bool exporting() const;
 
-  // The detection report of the open file: one CSV row per detection segment
-  // (core/review/segment_report.h), replacing `path`. Returns "" or what went wrong (also toasted).
+  // The detection report of the open file: one CSV row per polyp event, with the frames it covers,
+  // the summary and, with a ground truth, the false alarms (core/review/segment_report.h, events_csv),
+  // replacing `path`. Returns "" or what went wrong (also toasted).
   QString export_detection_report(const QString& path);
-  // The detection segments (start, end, duration, peak area) in a table; a click asks to seek to the
-  // segment's start. Opens (or raises) a non-modal window and returns its table.
+  // The polyp events (first seen, last seen, duration, peak area, kind) in a table under the video's
+  // summary; a click asks to seek to the event's first frame. Opens (or raises) a non-modal window
+  // and returns its table.
   QTableWidget* show_segments();
+
+  // The polyp events of the open file as last tracked (events_changed() after each update), and the
+  // ids of those that are false alarms against the ground truth (empty without one).
+  const std::vector<core::review::PolypEvent>& events() const { return events_; }
+  const std::vector<int>& false_alarms() const { return false_alarms_; }
+  // Reads a ground-truth mask track of the open file in the background; ground_truth_loaded() says
+  // how it went (and a toast). A track named like the video (.plmasks) is loaded when it opens.
+  void load_ground_truth(const QString& path);
+  bool has_ground_truth() const { return truth_ != nullptr; }
+  // The video in one line: polyp events, time with a polyp on screen, flicker, false alarms (with a
+  // ground truth) and how many frames were segmented.
+  QString summary() const;
 
  Q_SIGNALS:
   void seek_requested(qint64 frame);
   void export_progress(double fraction);  // 0..1
   void export_finished(bool ok, const QString& message);
   void scan_finished(bool ok);
+  void events_changed();
+  void ground_truth_loaded(bool ok, const QString& message);
 
  private:
   bool is_file() const { return info_.seekable && !spec_.isEmpty(); }
   void refresh_strip();
+  void update_events();      // starts a tracking run when the track changed
+  void show_events_on_timeline();
+  void fill_events_table();
 
   VideoView* view_;
   TransportBar* transport_;
@@ -96,6 +121,15 @@ class ReviewPanel : public QObject {
   uint64_t strip_revision_ = ~uint64_t{0};
   int strip_cells_ = 0;
   QPointer<QDialog> segments_dialog_;
+
+  uint64_t generation_ = 0;  // counts reset(): results of an older file are dropped
+  std::vector<core::review::PolypEvent> events_;
+  std::vector<int> false_alarms_;
+  uint64_t events_revision_ = ~uint64_t{0};  // track revision the events were tracked at
+  bool events_running_ = false;
+  bool events_stale_ = false;  // the ground truth changed: track again
+  std::shared_ptr<const core::review::DetectionTrack> truth_;
+  QString truth_name_;
 
   std::unique_ptr<core::exporting::BatchExporter> exporter_;
   std::unique_ptr<core::review::DetectionScan> scan_;

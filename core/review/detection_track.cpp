@@ -217,27 +217,40 @@ double DetectionTrack::event_fps() const {
   return fps_ > 0 ? fps_ : 25.0;
 }
 
-cv::Mat DetectionTrack::grid_locked(size_t i) const {
+cv::Mat DetectionTrack::Snapshot::grid(size_t i) const {
   cv::Mat g(kGridH, kGridW, CV_8U, cv::Scalar(0));
-  if (area_[i] < 0) return g;
-  if (!has_footprint_[i]) {
+  if (area[i] < 0) return g;
+  if (!has_footprint[i]) {
     // Recorded by area alone: one region of unknown place.
-    if (area_[i] > 0 && area_[i] >= event_options_.min_region_area) g.setTo(1);
+    if (area[i] > 0 && area[i] >= options.min_region_area) g.setTo(1);
     return g;
   }
   for (int y = 0; y < kGridH; ++y)
-    for (int x = 0; x < kGridW; ++x) g.at<uint8_t>(y, x) = (footprint_[i][static_cast<size_t>(y)] >> x) & 1u;
+    for (int x = 0; x < kGridW; ++x) g.at<uint8_t>(y, x) = (footprint[i][static_cast<size_t>(y)] >> x) & 1u;
   return g;
 }
 
-std::vector<PolypEvent> DetectionTrack::track_locked(const std::function<void(int64_t, const cv::Mat&)>& each) const {
-  EventOptions o = event_options_;
+DetectionTrack::Snapshot DetectionTrack::snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Snapshot s;
+  s.area = area_;
+  s.footprint = footprint_;
+  s.has_footprint = has_footprint_;
+  s.options = event_options_;
+  s.fps = fps_ > 0 ? fps_ : 25.0;
+  s.revision = revision_;
+  return s;
+}
+
+std::vector<PolypEvent> DetectionTrack::track(const Snapshot& s,
+                                              const std::function<void(int64_t, const cv::Mat&)>& each) {
+  EventOptions o = s.options;
   o.min_region_area = 0;  // applied when the footprint was made
-  EventTracker t(o, fps_ > 0 ? fps_ : 25.0);
+  EventTracker t(o, s.fps);
   std::map<int, std::pair<int64_t, double>> peak;  // event id -> (frame, area)
-  for (size_t i = 0; i < area_.size(); ++i) {
-    if (area_[i] < 0) continue;
-    const cv::Mat& ids = t.add(static_cast<int64_t>(i), grid_locked(i));
+  for (size_t i = 0; i < s.area.size(); ++i) {
+    if (s.area[i] < 0) continue;
+    const cv::Mat& ids = t.add(static_cast<int64_t>(i), s.grid(i));
     if (each) each(static_cast<int64_t>(i), ids);
     std::map<int, int> cells;
     int all = 0;
@@ -245,7 +258,7 @@ std::vector<PolypEvent> DetectionTrack::track_locked(const std::function<void(in
       for (int x = 0; x < ids.cols; ++x)
         if (const int id = ids.at<int32_t>(y, x)) ++cells[id], ++all;
     for (const auto& [id, n] : cells) {
-      const double a = static_cast<double>(area_[i]) * n / all;  // the frame's area shared by cells
+      const double a = static_cast<double>(s.area[i]) * n / all;  // the frame's area shared by cells
       auto& p = peak[id];
       if (a > p.second) p = {static_cast<int64_t>(i), a};
     }
@@ -260,22 +273,24 @@ std::vector<PolypEvent> DetectionTrack::track_locked(const std::function<void(in
   return events;
 }
 
-const std::vector<PolypEvent>& DetectionTrack::events_locked() const {
-  if (events_revision_ != revision_) {
-    events_ = track_locked({});
-    events_revision_ = revision_;
-  }
-  return events_;
-}
-
 std::vector<PolypEvent> DetectionTrack::events() const {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (events_revision_ == revision_) return events_;
+  }
+  // Tracking runs outside the lock: recording (the inference or scan thread) never waits for it.
+  const Snapshot s = snapshot();
+  auto events = track(s, {});
   std::lock_guard<std::mutex> lock(mutex_);
-  return events_locked();
+  if (revision_ == s.revision) {
+    events_ = events;
+    events_revision_ = s.revision;
+  }
+  return events;
 }
 
 int DetectionTrack::event_at(int64_t frame) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto& ev = events_locked();
+  const auto ev = events();
   int flicker = -1;
   for (size_t i = 0; i < ev.size(); ++i) {
     if (!ev[i].contains(frame)) continue;
@@ -286,23 +301,16 @@ int DetectionTrack::event_at(int64_t frame) const {
 }
 
 std::vector<int> DetectionTrack::false_alarms(const DetectionTrack& truth) const {
-  // The truth's grids first, under its own lock only.
-  std::vector<cv::Mat> truth_grid;
-  {
-    std::lock_guard<std::mutex> lock(truth.mutex_);
-    truth_grid.resize(truth.area_.size());
-    for (size_t i = 0; i < truth.area_.size(); ++i)
-      if (truth.area_[i] >= 0) truth_grid[i] = truth.grid_locked(i);
-  }
-  std::lock_guard<std::mutex> lock(mutex_);
+  const Snapshot t = truth.snapshot();
   std::vector<bool> hit;
-  const auto events = track_locked([&](int64_t frame, const cv::Mat& ids) {
+  const auto events = track(snapshot(), [&](int64_t frame, const cv::Mat& ids) {
     const auto f = static_cast<size_t>(frame);
-    if (f >= truth_grid.size() || truth_grid[f].empty()) return;
+    if (f >= t.area.size() || t.area[f] < 0) return;
+    const cv::Mat g = t.grid(f);
     for (int y = 0; y < ids.rows; ++y)
       for (int x = 0; x < ids.cols; ++x) {
         const int id = ids.at<int32_t>(y, x);
-        if (id == 0 || !truth_grid[f].at<uint8_t>(y, x)) continue;
+        if (id == 0 || !g.at<uint8_t>(y, x)) continue;
         if (hit.size() < static_cast<size_t>(id)) hit.resize(static_cast<size_t>(id), false);
         hit[static_cast<size_t>(id - 1)] = true;
       }

@@ -102,14 +102,23 @@ class DetectionTrack {
  private:
   static constexpr int kGridW = 32, kGridH = 24;
   using Footprint = std::array<uint32_t, kGridH>;  // bit x of row y: cell (x, y)
+  // What events are computed from, copied under the lock so the tracking runs outside it.
+  struct Snapshot {
+    std::vector<float> area;
+    std::vector<Footprint> footprint;
+    std::vector<uint8_t> has_footprint;
+    EventOptions options;
+    double fps = 25;
+    uint64_t revision = 0;
+    cv::Mat grid(size_t frame) const;  // the frame's regions on the grid, CV_8U 0/1
+  };
 
   void record_impl(int64_t frame, double area_fraction, const Footprint* footprint);
   const std::vector<DetectionSegment>& segments_locked() const;
-  // Runs the event tracker over the known frames; `each` (optional) sees every frame's event ids
-  // on the footprint grid.
-  std::vector<PolypEvent> track_locked(const std::function<void(int64_t, const cv::Mat&)>& each) const;
-  const std::vector<PolypEvent>& events_locked() const;
-  cv::Mat grid_locked(size_t frame) const;  // the frame's regions on the grid, CV_8U 0/1
+  Snapshot snapshot() const;
+  // Runs the event tracker over the snapshot's known frames; `each` (optional) sees every frame's
+  // event ids on the grid.
+  static std::vector<PolypEvent> track(const Snapshot& s, const std::function<void(int64_t, const cv::Mat&)>& each);
 
   mutable std::mutex mutex_;
   std::vector<float> area_;
