@@ -262,7 +262,19 @@ bool is_image_file(const std::string& path) {
 
 std::string default_data_root() {
   if (const char* env = std::getenv("POLYPLENS_DATA"); env && *env) return (fs::path(env) / "kvasir-seg").string();
-  return (fs::path("..") / "shared" / "data" / "kvasir-seg").string();
+  const fs::path rel = fs::path("..") / "shared" / "data" / "kvasir-seg";
+  std::error_code ec;
+  if (fs::is_directory(rel, ec)) return rel.string();
+  // Started from elsewhere (a desktop launcher, another folder): look beside the checkout the binary
+  // was built in, i.e. ../shared/data from each folder above the executable (build/ci/app/polyplens
+  // -> the repository -> its parent).
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec)
+    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+      const fs::path candidate = dir / rel;
+      if (fs::is_directory(candidate, ec)) return fs::weakly_canonical(candidate, ec).string();
+    }
+  return rel.string();  // does not exist: the error that follows names it
 }
 
 DatasetIndex scan_dataset(const DatasetOptions& opt) {

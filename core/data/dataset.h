@@ -105,7 +105,9 @@ DatasetIndex scan_dataset(const DatasetOptions& options);
 // webp. TIFF and WebP are then reported as not decodable by this build (see decode.h).
 bool is_image_file(const std::string& path);
 
-// $POLYPLENS_DATA/kvasir-seg, or ../shared/data/kvasir-seg relative to the working directory.
+// $POLYPLENS_DATA/kvasir-seg; else ../shared/data/kvasir-seg relative to the working directory when it
+// exists, else relative to the first folder above the executable where it exists (a binary in
+// build/ci/app finds the data beside its checkout wherever it is started from); else the relative path.
 std::string default_data_root();
 
 }  // namespace pl::core::data

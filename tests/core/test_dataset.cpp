@@ -41,6 +41,30 @@ bool has_problem(const DatasetSummary& s, const std::string& file_part, const st
 class TestDataset : public QObject {
   Q_OBJECT
  private Q_SLOTS:
+  // Started from another folder without POLYPLENS_DATA, the app still finds the data beside the
+  // checkout its binary was built in (the layout CI and the README use); elsewhere it names the
+  // relative path, which the error that follows reports.
+  void default_data_root_does_not_depend_on_the_working_directory() {
+    QTemporaryDir elsewhere;
+    const QString old_cwd = QDir::currentPath();
+    const QByteArray old_env = qgetenv("POLYPLENS_DATA");
+    qunsetenv("POLYPLENS_DATA");
+    QVERIFY(QDir::setCurrent(elsewhere.path()));
+    const std::string found = default_data_root();
+    QVERIFY(QDir::setCurrent(old_cwd));
+    if (!old_env.isEmpty()) qputenv("POLYPLENS_DATA", old_env);
+    const fs::path beside = fs::path(POLYPLENS_TEST_SOURCE_DIR).parent_path() / "shared" / "data" / "kvasir-seg";
+    if (fs::is_directory(beside)) {
+      QCOMPARE(fs::weakly_canonical(found).string(), fs::weakly_canonical(beside).string());
+    } else {
+      QCOMPARE(found, (fs::path("..") / "shared" / "data" / "kvasir-seg").string());
+    }
+    qputenv("POLYPLENS_DATA", "/some/where");
+    QCOMPARE(default_data_root(), std::string("/some/where/kvasir-seg"));
+    if (old_env.isEmpty()) qunsetenv("POLYPLENS_DATA");
+    else qputenv("POLYPLENS_DATA", old_env);
+  }
+
   void kvasir_official_split() {
     DatasetOptions o;
     o.root = kvasir();
