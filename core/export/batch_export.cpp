@@ -9,6 +9,7 @@
 
 #include "core/export/file_writer.h"
 #include "core/log/log.h"
+#include "core/overlay/fov.h"
 #include "core/review/video_reader.h"
 
 namespace fs = std::filesystem;
@@ -98,13 +99,18 @@ void BatchExporter::start(const std::string& video_path, std::unique_ptr<FrameSe
       const std::string stem = source_stem(m.source);
       cv::Mat frame;
       int64_t exported = 0;
+      // The scope's field of view, followed over every decoded frame as the live worker does: masks
+      // are clipped to it and the overlays leave the black border alone (docs/architecture.md, Overlay).
+      FieldOfViewTracker view_tracker;
       while (!job.cancelled() && reader.read(frame)) {
         const int64_t index = reader.next_index() - 1;
         job.report(index + 1, std::max(total, index + 1));
+        const auto view = view_tracker.update(frame);
         const bool candidate = options.selection == BatchSelection::Detections || index % options.every_n == 0;
         if (!candidate) continue;
         cv::Mat mask;
         if (seg) mask = seg->segment(frame).mask;
+        if (view && !mask.empty() && mask.size() == view->size()) mask = view->clip(mask);
         if (options.selection == BatchSelection::Detections &&
             static_cast<double>(cv::countNonZero(mask)) <= options.area_threshold * static_cast<double>(mask.total()))
           continue;
@@ -114,7 +120,7 @@ void BatchExporter::start(const std::string& video_path, std::unique_ptr<FrameSe
         m.frame_index = m.mask_frame_index = index;
         m.pts_ns = reader.last_pts_ns();
         m.mask_age_ms = mask.empty() ? -1 : 0;  // the mask is of this very frame
-        const SnapshotFiles files = write_snapshot(frame, mask, m, snap);
+        const SnapshotFiles files = write_snapshot(frame, mask, m, snap, view.get());
         ++exported;
         {
           std::lock_guard<std::mutex> lock(mutex_);

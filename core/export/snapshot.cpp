@@ -23,7 +23,7 @@ QString q(const std::string& s) { return QString::fromStdString(s); }
 QJsonValue str_or_null(const std::string& s) { return s.empty() ? QJsonValue() : QJsonValue(q(s)); }
 
 QJsonObject sidecar_json(const cv::Mat& bgr, bool has_mask, const SnapshotMeta& meta, const OverlayOptions& overlay,
-                         const SnapshotFiles& files) {
+                         const FieldOfView* view, const SnapshotFiles& files) {
   QJsonObject o;
   o["format"] = "polyplens-snapshot";
   o["version"] = 1;
@@ -60,7 +60,10 @@ QJsonObject sidecar_json(const cv::Mat& bgr, bool has_mask, const SnapshotMeta& 
   QJsonObject ov;
   ov["mode"] = to_string(overlay.mode);
   ov["alpha"] = overlay.alpha;
+  ov["limit_to_view"] = overlay.limit_to_view;
   o["overlay"] = ov;
+  const bool limited = view && !view->is_full() && overlay.limit_to_view;
+  o["field_of_view_percent"] = limited ? QJsonValue(100.0 * view->area_fraction()) : QJsonValue();
   QJsonObject f;
   auto name = [](const std::string& p) { return p.empty() ? QJsonValue() : QJsonValue(q(fs::path(p).filename().string())); };
   f["frame"] = name(files.frame);
@@ -95,12 +98,16 @@ std::string default_snapshot_stem(const SnapshotMeta& meta) {
 }
 
 SnapshotFiles write_snapshot(const cv::Mat& bgr, const cv::Mat& mask01, const SnapshotMeta& meta,
-                             const SnapshotOptions& options) {
+                             const SnapshotOptions& options, const FieldOfView* view) {
   options.validate();
   if (bgr.empty() || bgr.type() != CV_8UC3)
     throw std::invalid_argument("snapshot: the frame must be a non-empty CV_8UC3 (BGR) image");
   if (!mask01.empty() && mask01.type() != CV_8UC1)
     throw std::invalid_argument("snapshot: the mask must be CV_8UC1");
+  if (view && view->size() != bgr.size())
+    throw std::invalid_argument("snapshot: the field of view is " + std::to_string(view->size().width) + "x" +
+                                std::to_string(view->size().height) + " but the frame is " +
+                                std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows));
 
   ensure_writable_dir(options.out_dir);
   const bool has_mask = !mask01.empty();
@@ -131,12 +138,12 @@ SnapshotFiles write_snapshot(const cv::Mat& bgr, const cv::Mat& mask01, const Sn
   }
   if (has_mask && options.overlay) {
     const std::string p = (dir / (stem + "_overlay.png")).string();
-    write_png_atomic(p, compose_overlay(bgr, mask, overlay));
+    write_png_atomic(p, compose_overlay(bgr, mask, overlay, view));
     files.overlay = p;
   }
   if (options.sidecar) {
     const std::string p = (dir / (stem + ".json")).string();
-    const QJsonObject json = sidecar_json(bgr, has_mask, meta, overlay, files);
+    const QJsonObject json = sidecar_json(bgr, has_mask, meta, overlay, view, files);
     write_file_atomic(p, QJsonDocument(json).toJson(QJsonDocument::Indented).toStdString());
     files.sidecar = p;
   }

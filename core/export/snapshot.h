@@ -11,7 +11,9 @@
 //   model {preset, checkpoint, checkpoint_hash, device} (null without a model),
 //   polyp_area_percent (null without a mask), mask_frame (the frame the mask was computed from),
 //   mask_age_ms (how much older that frame is than the snapshot's frame, by capture time: 0 for the
-//   frame's own mask, as the HUD's "this frame"; null without a mask), overlay {mode, alpha},
+//   frame's own mask, as the HUD's "this frame"; null without a mask), overlay {mode, alpha,
+//   limit_to_view}, field_of_view_percent (the share of the frame inside the scope's field of view
+//   that the overlay was limited to, core/overlay/fov.h; null when it painted the whole frame),
 //   files {frame, mask, overlay} (names in the same folder), app {name, version},
 //   exported_at (ISO 8601 UTC).
 //
@@ -59,10 +61,12 @@ struct SnapshotFiles {
 // Writes the files in the order mask, frame, overlay, sidecar (the sidecar last, so its presence
 // means the set is complete). `mask` may be empty (no model yet): then no mask/overlay file is written
 // and the sidecar says so. A mask of another size is resized (nearest) to the frame's size.
+// `view` is the scope's field of view in the frame (MaskResult::view; null = the whole frame): the
+// overlay is not painted outside it unless overlay_options.limit_to_view is off, as on screen.
 // Throws ExportError (path and reason) on the first file that fails; files written before stay.
-// Throws std::invalid_argument for an empty or non-BGR frame.
+// Throws std::invalid_argument for an empty or non-BGR frame, or a view of another size than the frame.
 SnapshotFiles write_snapshot(const cv::Mat& bgr, const cv::Mat& mask01, const SnapshotMeta& meta,
-                             const SnapshotOptions& options);
+                             const SnapshotOptions& options, const FieldOfView* view = nullptr);
 
 // The default stem: "<source_stem>_f<frame, 6 digits>_<YYYYmmdd-HHMMSS>".
 std::string default_snapshot_stem(const SnapshotMeta& meta);

@@ -133,6 +133,45 @@ class TestExport : public QObject {
     QCOMPARE(count_files(o.out_dir), 4);
   }
 
+  // With the scope's field of view the overlay PNG leaves the border as it was, as the window does;
+  // limit_to_view off paints it; a view of another size is refused.
+  void snapshotKeepsTheBorderOutsideTheView() {
+    QTemporaryDir dir;
+    cv::Mat inside = cv::Mat::zeros(48, 64, CV_8U);
+    cv::circle(inside, {32, 24}, 20, cv::Scalar(255), cv::FILLED);
+    const auto view = pl::core::FieldOfView::from_mask(inside);
+    cv::Mat mask = test_mask();
+    mask(cv::Rect(0, 0, 4, 4)).setTo(1);  // a polyp pixel in the corner, outside the view
+    SnapshotOptions o;
+    o.out_dir = dir.path().toStdString();
+    o.stem = "limited";
+    const SnapshotFiles limited = write_snapshot(test_frame(), mask, test_meta(), o, &view);
+    const cv::Mat overlay = cv::imread(limited.overlay, cv::IMREAD_UNCHANGED);
+    cv::Mat changed;
+    cv::compare(overlay.reshape(1, 48 * 64), test_frame().reshape(1, 48 * 64), changed, cv::CMP_NE);
+    cv::Mat changed_px;
+    cv::reduce(changed, changed_px, 1, cv::REDUCE_MAX);
+    QCOMPARE(cv::countNonZero(changed_px.reshape(1, 48) & ~inside), 0);  // the border is untouched
+    QCOMPARE(cv::countNonZero(changed_px.reshape(1, 48) & inside), cv::countNonZero(inside));  // the view is not
+    const QJsonObject j = read_json(limited.sidecar);
+    QCOMPARE(j["overlay"].toObject()["limit_to_view"].toBool(), true);
+    QVERIFY(std::abs(j["field_of_view_percent"].toDouble() - 100.0 * view.area_fraction()) < 1e-9);
+    QVERIFY(j["field_of_view_percent"].toDouble() < 70.0);
+
+    o.stem = "everywhere";
+    o.overlay_options.limit_to_view = false;
+    const SnapshotFiles everywhere = write_snapshot(test_frame(), mask, test_meta(), o, &view);
+    QCOMPARE(cv::norm(cv::imread(everywhere.overlay, cv::IMREAD_UNCHANGED),
+                      pl::core::compose_overlay(test_frame(), mask, o.overlay_options), cv::NORM_INF), 0.0);
+    QVERIFY(cv::imread(everywhere.overlay, cv::IMREAD_UNCHANGED).at<cv::Vec3b>(1, 1) != test_frame().at<cv::Vec3b>(1, 1));
+    const QJsonObject e = read_json(everywhere.sidecar);
+    QCOMPARE(e["overlay"].toObject()["limit_to_view"].toBool(), false);
+    QVERIFY(e["field_of_view_percent"].isNull());
+
+    const auto other = pl::core::FieldOfView::full({32, 24});
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, write_snapshot(test_frame(), mask, test_meta(), o, &other));
+  }
+
   void snapshotNeverOverwrites() {
     QTemporaryDir dir;
     SnapshotOptions o;
