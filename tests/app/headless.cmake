@@ -52,3 +52,9 @@ add_test(NAME headless.any_folder COMMAND ${CMAKE_COMMAND} -DEXE=$<TARGET_FILE:p
          -DCHECKPOINT=${PROJECT_SOURCE_DIR}/resources/models/default.pt -DOUT=${CMAKE_CURRENT_BINARY_DIR}/headless_any_folder
          -P ${CMAKE_CURRENT_SOURCE_DIR}/app/any_folder.cmake)
 set_tests_properties(headless.any_folder PROPERTIES LABELS headless TIMEOUT 300 ENVIRONMENT "${_env}")
+
+# Data-parallel training: polyplens train --nproc 2 over Gloo, resumed with --nproc 1 (where this LibTorch has Gloo).
+add_test(NAME headless.train_nproc COMMAND ${CMAKE_COMMAND} -DEXE=$<TARGET_FILE:polyplens> -DDATA=${_kvasir}
+         -DOUT=${CMAKE_CURRENT_BINARY_DIR}/headless_train_nproc -P ${CMAKE_CURRENT_SOURCE_DIR}/app/distributed.cmake)
+set_tests_properties(headless.train_nproc PROPERTIES LABELS headless TIMEOUT 300 ENVIRONMENT "${_env}"
+                     SKIP_REGULAR_EXPRESSION "this build has no distributed training")
