@@ -14,6 +14,7 @@ PKGS=(
   gstreamer1.0-tools
   xvfb xauth
   libstb-dev nlohmann-json3-dev
+  libgloo-dev
 )
 TEST_PKGS=(python3-torch python3-torchvision python3-numpy python3-pil)
 
