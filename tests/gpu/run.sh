@@ -350,6 +350,25 @@ elif [[ -n "$pl_bin" ]]; then
   fi
 fi
 
+# ---- Data-parallel overhead (issue #19, docs/distributed.md) ----
+# The same short run as a plain process and as `--nproc 1` (one rank: NCCL on CUDA, Gloo in the smoke
+# run: rendezvous, the loss and the bucketed gradient all-reduce every step); images/s of each from the
+# log lines after the first, and the overhead (goal: 3 % or less). SKIP_DIST=1 skips it.
+if [[ -n "$pl_bin" && $models == 0 && "${SKIP_DIST:-0}" != 1 ]]; then
+  dist_args=(train --data "$data" --preset "$preset" --crop "${crop}x${crop}" --batch "$batch" --val-every 0
+             --device "$dev" --data-path auto --threads "$threads" --seed 0 --amp auto)
+  if [[ $smoke == 1 ]]; then dist_args+=(--max-images 16 --epochs 3 --log-every 1); else dist_args+=(--epochs 2 --log-every 10); fi
+  # mean img/s of the "iter N/M ... X img/s" lines after the first (warm-up)
+  rate() { grep -o '[0-9.]* img/s' "$1" | awk 'NR > 1 { s += $1; n++ } END { if (n) printf "%.1f", s / n; else print "?" }'; }
+  to_log='log="$1"; shift; exec "$@" > "$log" 2>&1'  # the command's output to its own log (timeout signals it)
+  step dist_plain 150 sh -c "$to_log" sh "$out/dist_plain.log" "$pl_bin" "${dist_args[@]}" --out "$out/work/dist-plain"
+  step dist_nproc1 150 sh -c "$to_log" sh "$out/dist_nproc1.log" "$pl_bin" "${dist_args[@]}" \
+    --out "$out/work/dist-nproc1" --nproc 1
+  r_plain=$(rate "$out/dist_plain.log"); r_dist=$(rate "$out/dist_nproc1.log")
+  say "data-parallel overhead: plain $r_plain img/s, --nproc 1 $r_dist img/s ($(grep -o 'over [a-z]*' "$out/dist_nproc1.log" | head -1)), overhead $(awk -v a="$r_plain" -v b="$r_dist" 'BEGIN { if (a > 0 && b > 0) printf "%.1f %%", 100 * (a - b) / a; else print "?" }') (goal <= 3 %)"
+  rm -rf "$out/work/dist-plain" "$out/work/dist-nproc1"
+fi
+
 # ---- Pack what comes back: the device tool returns at most 8 files of <= 16 MiB each, 64 MiB in
 # all, at most 2 folders down, named in letters, digits, '.', '_' and '-'. ----
 collect() {
