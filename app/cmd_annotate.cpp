@@ -61,6 +61,9 @@ int annotate_main(const Argv& argv) {
       .option("checkpoint", "trained model (.pt); default: $POLYPLENS_CHECKPOINT or the bundled model")
       .option("mode", "overlay: fill (polyp red, background green), outline or off", "fill")
       .option("alpha", "overlay opacity in [0, 1]", "0.5")
+      .flag("overlay-everywhere",
+            "paint the overlay over the whole frame, the black border around the scope's field of view\n"
+            "      too (by default it stays inside the view, found per source; for footage whose border is misread)")
       .option("device", "auto, cpu or cuda", "auto")
       .option("threads", "CPU threads for the model (0 = all hardware threads, as the window and eval)", "0")
       .option("max-frames", "stop after N frames (0 = all)", "0")
@@ -77,6 +80,7 @@ int annotate_main(const Argv& argv) {
   o.max_frames = max_frames > 0 ? max_frames : -1;
   o.fps = args.get_double("fps");
   o.overlay.alpha = args.get_double("alpha");
+  o.overlay.limit_to_view = !args.has("overlay-everywhere");
   pl::core::inference::PredictorOptions po;
   po.device = args.get("device");
   po.threads = args.get_int("threads");
@@ -109,7 +113,8 @@ int annotate_main(const Argv& argv) {
 
   pl::core::PredictorSegmenter segmenter(checkpoint, po);
   std::cerr << "annotate: " << o.input << " -> " << o.output << " with " << segmenter.describe() << ", overlay "
-            << pl::core::to_string(o.overlay.mode) << " alpha " << o.overlay.alpha << "\n";
+            << pl::core::to_string(o.overlay.mode) << " alpha " << o.overlay.alpha
+            << (o.overlay.limit_to_view ? "" : " over the whole frame") << "\n";
 
   g_cancel = false;
   auto previous = std::signal(SIGINT, [](int) { g_cancel = true; });

@@ -71,6 +71,7 @@ LiveTab::LiveTab(Settings& settings, QWidget* parent) : QWidget(parent), setting
 
   overlay_mode_ = settings_.overlay_mode();
   overlay_alpha_ = settings_.overlay_alpha();
+  overlay_limit_to_view_ = settings_.overlay_limit_to_view();
   source_bar_->set_overlay_mode(overlay_mode_);
   source_bar_->set_overlay_alpha(overlay_alpha_);
   view_->set_hud_visible(settings_.hud_visible());
@@ -378,15 +379,29 @@ void LiveTab::pull() {
   refresh_hud();
 }
 
-void LiveTab::recompose() {
+core::OverlayOptions LiveTab::overlay_options() const {
   core::OverlayOptions o;
   o.mode = core::overlay_mode_from_string(overlay_mode_.toStdString());
   o.alpha = overlay_alpha_;
+  o.limit_to_view = overlay_limit_to_view_;
+  return o;
+}
+
+const core::FieldOfView* LiveTab::shown_view() const {
+  // A mask from before a change of frame size (a new stream resolution) is resized by the overlay;
+  // its view is not, and then says nothing about this frame.
+  if (!shown_mask_ || !shown_mask_->view || shown_mask_->view->size() != shown_.bgr.size()) return nullptr;
+  return shown_mask_->view.get();
+}
+
+void LiveTab::recompose() {
+  const core::OverlayOptions o = overlay_options();
   review_->set_overlay(o);
   if (shown_.empty()) return;
-  const cv::Mat mask = (shown_mask_ && model_->loaded()) ? shown_mask_->mask : cv::Mat();
+  const bool with_mask = shown_mask_ && model_->loaded();
+  const cv::Mat mask = with_mask ? shown_mask_->mask : cv::Mat();
   try {
-    composed_ = core::compose_overlay(shown_.bgr, mask, o);
+    composed_ = core::compose_overlay(shown_.bgr, mask, o, with_mask ? shown_view() : nullptr);
   } catch (const std::exception& e) {  // a malformed mask must not take the picture away
     pl::log::get("ui")->warn("overlay failed: {}", e.what());
     composed_ = shown_.bgr;
@@ -468,6 +483,14 @@ void LiveTab::set_overlay_alpha(double alpha) {
   overlay_alpha_ = std::clamp(alpha, 0.0, 1.0);
   settings_.set_overlay_alpha(overlay_alpha_);
   source_bar_->set_overlay_alpha(overlay_alpha_);
+  recompose();
+}
+
+void LiveTab::set_overlay_limit_to_view(bool on) {
+  if (on == overlay_limit_to_view_) return;
+  overlay_limit_to_view_ = on;
+  settings_.set_overlay_limit_to_view(on);
+  view_->show_toast(on ? tr("Overlay only inside the scope's view") : tr("Overlay over the whole frame"), 1200);
   recompose();
 }
 
@@ -572,8 +595,10 @@ void LiveTab::snapshot() {
   meta.frame_index = shown_.index;
   meta.pts_ns = shown_.pts_ns;
   cv::Mat mask;
+  std::shared_ptr<const core::FieldOfView> view;
   if (shown_mask_ && model_->loaded()) {
     mask = shown_mask_->mask;
+    if (shown_view()) view = shown_mask_->view;
     meta.model_preset = model_->preset().toStdString();
     meta.checkpoint = QFileInfo(model_->checkpoint()).fileName().toStdString();
     meta.device = model_->model_device().toStdString();
@@ -586,8 +611,7 @@ void LiveTab::snapshot() {
   }
   core::exporting::SnapshotOptions options;
   options.out_dir = snapshot_folder().toStdString();
-  options.overlay_options.mode = core::overlay_mode_from_string(overlay_mode_.toStdString());
-  options.overlay_options.alpha = overlay_alpha_;
+  options.overlay_options = overlay_options();
   QDir().mkpath(snapshot_folder());
   // PNG encoding of a full-HD frame takes tens of ms: off the GUI thread.
   auto* watcher = new QFutureWatcher<QString>(this);
@@ -602,9 +626,9 @@ void LiveTab::snapshot() {
       Q_EMIT snapshot_written({}, 0);
     }
   });
-  watcher->setFuture(QtConcurrent::run([frame = shown_.bgr, mask, meta, options]() -> QString {
+  watcher->setFuture(QtConcurrent::run([frame = shown_.bgr, mask, view, meta, options]() -> QString {
     try {
-      core::exporting::write_snapshot(frame, mask, meta, options);
+      core::exporting::write_snapshot(frame, mask, meta, options, view.get());
       return {};
     } catch (const std::exception& e) {
       return QString::fromStdString(e.what());

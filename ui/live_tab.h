@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/overlay/overlay.h"
 #include "core/pipeline/live_session.h"
 #include "core/review/polyp_alert.h"
 #include "ui/hud.h"
@@ -68,6 +69,10 @@ class LiveTab : public QWidget {
   void cycle_overlay_mode();  // fill -> outline -> off -> fill
   double overlay_alpha() const { return overlay_alpha_; }
   void set_overlay_alpha(double alpha);
+  // Paint the overlay only inside the scope's field of view (the mask's MaskResult::view), so the
+  // black border around the picture stays black; off paints the whole frame.
+  bool overlay_limit_to_view() const { return overlay_limit_to_view_; }
+  void set_overlay_limit_to_view(bool on);
   void set_hud_visible(bool on);
 
   // Transport (seekable files); no-ops for live sources.
@@ -122,6 +127,9 @@ class LiveTab : public QWidget {
   void connect_session();
   void pull();  // takes the session's newest frame + mask and repaints
   void recompose();
+  core::OverlayOptions overlay_options() const;
+  // The shown mask's field of view when it applies to the frame on screen (same size), else null.
+  const core::FieldOfView* shown_view() const;
   void refresh_hud();
   void on_state(core::SourceState s, const core::SourceInfo& info);
   void on_error(const core::VideoError& e);
@@ -140,6 +148,7 @@ class LiveTab : public QWidget {
 
   QString overlay_mode_ = QStringLiteral("fill");
   double overlay_alpha_ = 0.45;
+  bool overlay_limit_to_view_ = true;
 
   // Source (GUI thread copies of what the session reported).
   QString source_spec_;

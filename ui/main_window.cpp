@@ -179,6 +179,12 @@ void MainWindow::build_menus() {
   QAction* cycle = overlay->addAction(tr("Cycle overlay mode"), QKeySequence(Qt::Key_O), live_,
                                       &LiveTab::cycle_overlay_mode);
   cycle->setObjectName("cycle_overlay");
+  QAction* in_view = view->addAction(tr("Overlay only inside the scope's view"));
+  in_view->setObjectName("overlay_limit_to_view");
+  in_view->setToolTip(tr("Leave the black border around the endoscope's picture unpainted"));
+  in_view->setCheckable(true);
+  in_view->setChecked(live_->overlay_limit_to_view());
+  connect(in_view, &QAction::toggled, live_, &LiveTab::set_overlay_limit_to_view);
   full_screen_ = view->addAction(tr("Full screen"));
   full_screen_->setShortcuts({QKeySequence(Qt::Key_F11), QKeySequence::FullScreen});
   full_screen_->setCheckable(true);

@@ -17,6 +17,9 @@ double Settings::overlay_alpha() const {
 }
 void Settings::set_overlay_alpha(double alpha) { s_.setValue("overlay/alpha", std::clamp(alpha, 0.0, 1.0)); }
 
+bool Settings::overlay_limit_to_view() const { return s_.value("overlay/limit_to_view", true).toBool(); }
+void Settings::set_overlay_limit_to_view(bool on) { s_.setValue("overlay/limit_to_view", on); }
+
 bool Settings::hud_visible() const { return s_.value("view/hud", true).toBool(); }
 void Settings::set_hud_visible(bool on) { s_.setValue("view/hud", on); }
 

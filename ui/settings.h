@@ -18,6 +18,9 @@ class Settings {
   void set_overlay_mode(const QString& mode);
   double overlay_alpha() const;  // 0..1
   void set_overlay_alpha(double alpha);
+  // Overlay only inside the scope's field of view (OverlayOptions::limit_to_view); default on.
+  bool overlay_limit_to_view() const;
+  void set_overlay_limit_to_view(bool on);
   bool hud_visible() const;
   void set_hud_visible(bool on);
 

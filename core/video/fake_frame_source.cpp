@@ -53,7 +53,16 @@ bool FakeFrameSource::set_rate(double rate) {
 
 Frame FakeFrameSource::make_frame(int64_t index, bool preroll) const {
   Frame f;
-  f.bgr = make_index_pattern(index, options_.size);
+  if (options_.picture) {
+    f.bgr = options_.picture(index).clone();  // each frame owns its pixels (core/video/frame.h)
+    if (f.bgr.type() != CV_8UC3 || f.bgr.size() != options_.size)
+      throw std::invalid_argument("fake source picture for frame " + std::to_string(index) + " must be CV_8UC3 " +
+                                  std::to_string(options_.size.width) + "x" + std::to_string(options_.size.height) +
+                                  ", got type " + std::to_string(f.bgr.type()) + " " + std::to_string(f.bgr.cols) +
+                                  "x" + std::to_string(f.bgr.rows));
+  } else {
+    f.bgr = make_index_pattern(index, options_.size);
+  }
   f.index = index;
   f.pts_ns = options_.fps > 0 ? static_cast<int64_t>(index * 1e9 / options_.fps) : -1;
   f.preroll = preroll;
@@ -68,6 +77,15 @@ Frame FakeFrameSource::make_frame(int64_t index, bool preroll) const {
 }
 
 void FakeFrameSource::run() {
+  try {
+    play();
+  } catch (const std::invalid_argument& e) {  // a test's picture callback returned the wrong image
+    report_error({VideoErrorCategory::Internal, e.what(), "", false});
+    set_state(SourceState::Failed);
+  }
+}
+
+void FakeFrameSource::play() {
   if (options_.open_delay.count() > 0) {
     std::unique_lock<std::mutex> lock(mutex_);
     wake_.wait_for(lock, options_.open_delay, [&] { return stop_requested_; });

@@ -1,12 +1,13 @@
 #pragma once
 // FakeFrameSource: a FrameSource for tests and demos with no GStreamer. Frames carry their index in
-// the picture (core/video/index_pattern.h). It can be told to fail on open, fail after N frames, run
+// the picture (core/video/index_pattern.h), or show what `picture` draws. It can be told to fail on open, fail after N frames, run
 // slowly (extra cost per frame on the streaming thread) or stall.
 //
 // Threading model: one internal thread plays the role of both the streaming and the control thread:
 // it produces frames at `fps` (or as fast as on_frame returns when fps <= 0) and applies control
 // requests between frames. Control methods are callable from any thread; stop() joins.
 #include <atomic>
+#include <functional>
 #include <optional>
 
 #include "core/video/threaded_frame_source.h"
@@ -24,6 +25,9 @@ struct FakeSourceOptions {
   VideoError failure{VideoErrorCategory::DeviceLost, "fake source lost", "", true};
   int64_t stall_after_frames = -1;          // stop producing (stay Playing) after this many
   std::chrono::microseconds frame_cost{0};  // busy time per frame on the streaming thread
+  // Frame `index`'s picture, called on the streaming thread; it must return a CV_8UC3 image of
+  // `size` (anything else ends the source in Failed, naming what it got). Empty: the index pattern.
+  std::function<cv::Mat(int64_t index)> picture;
 
   void validate() const;  // throws std::invalid_argument naming the bad value
 };
@@ -42,6 +46,7 @@ class FakeFrameSource : public ThreadedFrameSource {
 
  private:
   void run() override;
+  void play();  // run()'s body; throws std::invalid_argument when `picture` returns a wrong image
   Frame make_frame(int64_t index, bool preroll) const;
 
   FakeSourceOptions options_;

@@ -2,6 +2,7 @@
 // played through core::LiveSession into the window; transport (pause, seek, step, end of file); a
 // real checkpoint of a tiny ANN model loaded in the background (loading -> warming up -> running)
 // with the overlay composed over the frames; and the error states (missing file, bad checkpoint).
+#include <QAction>
 #include <QDir>
 #include <QImage>
 #include <QJsonDocument>
@@ -14,6 +15,11 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include <cstring>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "core/video/fake_frame_source.h"
 #include "model/checkpoint.h"
@@ -43,6 +49,46 @@ bool wait_until(const std::function<bool()>& cond, int timeout_ms) {
     QTest::qWait(10);
   }
   return true;
+}
+
+// A 320x240 endoscope-like frame (as tests/core/test_fov.cpp's scope_frame): dark noisy border with
+// the tower's text in it, a lit textured disc of radius 100 with a dark lumen in its middle.
+cv::Mat scope_frame() {
+  cv::RNG rng(17);
+  cv::Mat f(240, 320, CV_8UC3);
+  rng.fill(f, cv::RNG::UNIFORM, cv::Scalar::all(0), cv::Scalar::all(12));
+  cv::Mat disc = cv::Mat::zeros(f.size(), CV_8UC1);
+  cv::circle(disc, {160, 120}, 100, cv::Scalar(255), cv::FILLED);
+  cv::Mat tissue(f.size(), CV_8UC3);
+  rng.fill(tissue, cv::RNG::UNIFORM, cv::Scalar(40, 60, 120), cv::Scalar(90, 120, 230));
+  tissue.copyTo(f, disc);
+  cv::circle(f, {160, 120}, 20, cv::Scalar(4, 4, 4), cv::FILLED);
+  cv::putText(f, "ID 0042", {6, 16}, cv::FONT_HERSHEY_SIMPLEX, 0.45, cv::Scalar(255, 255, 255), 1);
+  return f;
+}
+
+// The border: everything more than 4 px outside the lit disc (the view may reach a pixel past it).
+cv::Mat scope_border() {
+  cv::Mat inside = cv::Mat::zeros(240, 320, CV_8UC1);
+  cv::circle(inside, {160, 120}, 104, cv::Scalar(255), cv::FILLED);
+  return inside == 0;
+}
+
+// The picture on screen as BGR.
+cv::Mat shown_bgr(LiveTab* live) {
+  const QImage img = live->view()->frame().convertToFormat(QImage::Format_BGR888);
+  cv::Mat out(img.height(), img.width(), CV_8UC3);
+  for (int y = 0; y < img.height(); ++y) std::memcpy(out.ptr(y), img.constScanLine(y), size_t(img.width()) * 3);
+  return out;
+}
+
+// How many pixels of `where` differ between a and b (any channel).
+int changed_pixels(const cv::Mat& a, const cv::Mat& b, const cv::Mat& where) {
+  cv::Mat diff;
+  cv::absdiff(a, b, diff);
+  cv::Mat any = diff.reshape(1, a.rows * a.cols);
+  cv::reduce(any, any, 1, cv::REDUCE_MAX);
+  return cv::countNonZero(any.reshape(1, a.rows) & where);
 }
 
 }  // namespace
@@ -367,6 +413,56 @@ class TestLiveTab : public QObject {
     QVERIFY(live->view()->dimmed());
     QVERIFY2(live->view()->banner().contains("disconnected") && live->view()->banner().contains("cable"),
              qPrintable(live->view()->banner()));
+  }
+
+  // Real footage has a black border around the scope's field of view: the green wash must not cover
+  // it, on screen or in a snapshot, unless View > "Overlay only inside the scope's view" is off
+  // (remembered for the next start).
+  void the_overlay_stays_inside_the_scopes_view() {
+    const cv::Mat scope = scope_frame();
+    const cv::Mat border = scope_border();
+    const int border_px = cv::countNonZero(border);
+    {
+      MainWindow w;
+      w.show();
+      LiveTab* live = w.live_tab();
+      auto* in_view = w.findChild<QAction*>("overlay_limit_to_view");
+      QVERIFY(in_view);
+      QVERIFY(in_view->isCheckable() && in_view->isChecked());
+      QCOMPARE(in_view->text(), QString("Overlay only inside the scope's view"));
+      w.open_path(checkpoint_);
+      pl::core::FakeSourceOptions o;
+      o.size = {320, 240};
+      o.fps = 30;
+      o.picture = [scope](int64_t) { return scope; };
+      live->open_frame_source(std::make_unique<pl::core::FakeFrameSource>(o), "scope");
+      // A mask is on screen once the disc is painted (fill blends every pixel it covers).
+      QVERIFY2(wait_until([&] {
+        return live->model()->status() == ModelStatus::kRunning && live->view()->has_frame() &&
+               changed_pixels(shown_bgr(live), scope, border == 0) > 1000;
+      }, 60000), qPrintable(live->view()->banner()));
+      QCOMPARE(changed_pixels(shown_bgr(live), scope, border), 0);
+
+      const QString snaps = QDir(tmp_.path()).filePath("scope_snaps");
+      live->set_snapshot_folder(snaps);
+      QSignalSpy written(live, &LiveTab::snapshot_written);
+      live->snapshot();
+      QVERIFY(written.wait(20000));
+      QCOMPARE(written.first().at(0).toString(), snaps);
+      const QStringList overlays = QDir(snaps).entryList({"*_overlay.png"});
+      QCOMPARE(overlays.size(), 1);
+      const cv::Mat snap = cv::imread(QDir(snaps).filePath(overlays.first()).toStdString(), cv::IMREAD_COLOR);
+      QCOMPARE(changed_pixels(snap, scope, border), 0);
+      QVERIFY(changed_pixels(snap, scope, border == 0) > 1000);
+
+      in_view->setChecked(false);  // repaints at once
+      QCOMPARE(changed_pixels(shown_bgr(live), scope, border), border_px);
+      QVERIFY(!live->overlay_limit_to_view());
+      QVERIFY(!Settings().overlay_limit_to_view());
+    }
+    MainWindow again;
+    QVERIFY(!again.findChild<QAction*>("overlay_limit_to_view")->isChecked());
+    QVERIFY(!again.live_tab()->overlay_limit_to_view());
   }
 
   void the_test_pattern_is_live_without_transport() {
