@@ -112,7 +112,9 @@ int eval_clip(const Args& args, const std::string& checkpoint, const pl::core::i
           if (done == total) std::fprintf(stderr, "\n");
         }
       },
-      max_frames, [&](int, const cv::Mat& truth, const cv::Mat& pred, const cv::Mat& prob) { events.add(truth, pred, prob); });
+      max_frames, [&](int, const cv::Mat& truth, const cv::Mat& names, const cv::Mat& pred, const cv::Mat& prob) {
+        events.add(truth, pred, prob, names);
+      });
   std::vector<double> sorted = s.frame_dice;
   std::sort(sorted.begin(), sorted.end());
   const auto quantile = [&](double q) {

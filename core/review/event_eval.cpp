@@ -24,6 +24,7 @@ std::string fixed(double v, int decimals) {
 
 pl::json::Json event_json(const PolypEvent& e) {
   return {{"id", e.id},
+          {"identity", e.identity},
           {"first_frame", e.first_frame},
           {"last_frame", e.last_frame},
           {"frames", e.length()},
@@ -58,7 +59,7 @@ DelayStats delay_stats(const std::vector<PolypOutcome>& polyps, double fps) {
 
 EventEvaluator::EventEvaluator(const EventOptions& options, double fps) : truth_(options, fps), pred_(options, fps) {}
 
-void EventEvaluator::add(const cv::Mat& truth, const cv::Mat& pred, const cv::Mat& prob) {
+void EventEvaluator::add(const cv::Mat& truth, const cv::Mat& pred, const cv::Mat& prob, const cv::Mat& truth_identity) {
   const int64_t frame = frames_;
   if (truth.type() != CV_8UC1 || pred.type() != CV_8UC1)
     throw std::invalid_argument("evaluation: frame " + std::to_string(frame) + ": truth and prediction must be CV_8U masks");
@@ -66,7 +67,7 @@ void EventEvaluator::add(const cv::Mat& truth, const cv::Mat& pred, const cv::Ma
     throw std::invalid_argument("evaluation: frame " + std::to_string(frame) + ": the truth mask is " +
                                 std::to_string(truth.cols) + "x" + std::to_string(truth.rows) + ", the prediction " +
                                 std::to_string(pred.cols) + "x" + std::to_string(pred.rows));
-  const cv::Mat t = truth_.add(frame, truth).clone();
+  const cv::Mat t = truth_.add(frame, truth, {}, truth_identity).clone();
   const cv::Mat& p = pred_.add(frame, pred, prob);
   ++frames_;
   hits_.resize(truth_.events().size());

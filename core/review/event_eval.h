@@ -78,8 +78,9 @@ class EventEvaluator {
   EventEvaluator(const EventOptions& options, double fps);
 
   // The next frame (0, 1, 2, ...): truth and pred CV_8U, non-zero = polyp, same size; prob empty or
-  // CV_32F polyp probability. Throws std::invalid_argument naming the frame for bad input.
-  void add(const cv::Mat& truth, const cv::Mat& pred, const cv::Mat& prob = {});
+  // CV_32F polyp probability; truth_identity empty or the truth's polyp names (EventTracker::add).
+  // Throws std::invalid_argument naming the frame for bad input.
+  void add(const cv::Mat& truth, const cv::Mat& pred, const cv::Mat& prob = {}, const cv::Mat& truth_identity = {});
 
   int64_t frames() const { return frames_; }
   EventEvalReport report() const;

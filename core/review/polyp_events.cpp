@@ -36,7 +36,7 @@ void EventTracker::close_stale(int64_t frame) {
   }
 }
 
-const cv::Mat& EventTracker::add(int64_t frame, const cv::Mat& mask, const cv::Mat& prob) {
+const cv::Mat& EventTracker::add(int64_t frame, const cv::Mat& mask, const cv::Mat& prob, const cv::Mat& identity) {
   const std::string where = "events: frame " + std::to_string(frame);
   if (frame <= last_frame_)
     throw std::invalid_argument(where + " comes after frame " + std::to_string(last_frame_) + " (frames must increase)");
@@ -47,35 +47,85 @@ const cv::Mat& EventTracker::add(int64_t frame, const cv::Mat& mask, const cv::M
                                 size_text(size_));
   if (!prob.empty() && (prob.type() != CV_32FC1 || prob.size() != size_))
     throw std::invalid_argument(where + ": the probability map must be CV_32F of the mask's size " + size_text(size_));
+  if (!identity.empty() && (identity.type() != CV_8UC1 || identity.size() != size_))
+    throw std::invalid_argument(where + ": the identity map must be CV_8U of the mask's size " + size_text(size_));
   // Frames skipped since the last call count as unseen: events past the gap cannot continue.
   close_stale(frame - 1);
   last_frame_ = frame;
   started_.clear();
 
-  cv::Mat stats, centroids;
-  const int n = cv::connectedComponentsWithStats(mask != 0, labels_, stats, centroids, 8, CV_32S);
+  // Regions: 8-connected components of the mask, or of each polyp's pixels in a named ground truth.
   const double total = static_cast<double>(mask.total());
   const int min_px = std::max(1, static_cast<int>(std::ceil(options_.min_region_area * total - 1e-9)));
+  std::vector<int> area{0}, name{0};  // per region (index 0: background)
+  std::vector<cv::Rect> box{cv::Rect()};
+  const auto add_components = [&](const cv::Mat& binary, int polyp_name, bool first) {
+    cv::Mat labels, stats, centroids;
+    const int n = cv::connectedComponentsWithStats(binary, labels, stats, centroids, 8, CV_32S);
+    const int offset = static_cast<int>(area.size()) - 1;
+    if (first) {
+      labels_ = labels;
+    } else if (n > 1) {
+      cv::Mat shifted = labels + offset;
+      shifted.copyTo(labels_, labels > 0);
+    }
+    for (int c = 1; c < n; ++c) {
+      area.push_back(stats.at<int>(c, cv::CC_STAT_AREA));
+      name.push_back(polyp_name);
+      box.emplace_back(stats.at<int>(c, cv::CC_STAT_LEFT), stats.at<int>(c, cv::CC_STAT_TOP),
+                       stats.at<int>(c, cv::CC_STAT_WIDTH), stats.at<int>(c, cv::CC_STAT_HEIGHT));
+    }
+  };
+  if (identity.empty()) {
+    add_components(mask != 0, 0, true);
+  } else {
+    labels_ = cv::Mat::zeros(size_, CV_32S);
+    int hist[256] = {};
+    for (int y = 0; y < size_.height; ++y) {
+      const uint8_t* r = identity.ptr<uint8_t>(y);
+      for (int x = 0; x < size_.width; ++x) ++hist[r[x]];
+    }
+    for (int v = 1; v < 256; ++v)
+      if (hist[v] > 0) add_components(identity == v, v < 255 ? v : 0, false);
+  }
+  const int n = static_cast<int>(area.size());
 
-  // 1. Match every region against the footprints as they were before this frame.
+  // 1. Match every region against the events as they were before this frame.
   std::vector<int> owner(static_cast<size_t>(n), 0);
   for (int c = 1; c < n; ++c) {
-    if (stats.at<int>(c, cv::CC_STAT_AREA) < min_px) continue;
-    const cv::Rect box(stats.at<int>(c, cv::CC_STAT_LEFT), stats.at<int>(c, cv::CC_STAT_TOP),
-                       stats.at<int>(c, cv::CC_STAT_WIDTH), stats.at<int>(c, cv::CC_STAT_HEIGHT));
-    const cv::Mat region = labels_(box) == c;
+    if (area[static_cast<size_t>(c)] < min_px) continue;
     int best = 0, best_overlap = 0;
+    if (const int nm = name[static_cast<size_t>(c)]) {  // a named polyp: its open event, if any
+      for (const auto& entry : open_)
+        if (events_[static_cast<size_t>(entry.first - 1)].identity == nm) best = entry.first;
+      owner[static_cast<size_t>(c)] = best;
+      continue;
+    }
+    const cv::Rect& b = box[static_cast<size_t>(c)];
+    const cv::Mat region = labels_(b) == c;
     for (const auto& [id, o] : open_) {  // ascending id: ties stay with the older event
-      const int overlap = cv::countNonZero(region & o.footprint(box));
+      if (events_[static_cast<size_t>(id - 1)].identity != 0) continue;
+      const int overlap = cv::countNonZero(region & o.footprint(b));
       if (overlap > best_overlap) best = id, best_overlap = overlap;
     }
     owner[static_cast<size_t>(c)] = best;
   }
-  // 2. New events for unmatched regions, in the order of their components (top to bottom).
+  // 2. New events for unmatched regions, in the order of their components (top to bottom). Two
+  //    regions of one new named polyp start one event.
   for (int c = 1; c < n; ++c) {
-    if (stats.at<int>(c, cv::CC_STAT_AREA) < min_px || owner[static_cast<size_t>(c)] != 0) continue;
+    if (area[static_cast<size_t>(c)] < min_px || owner[static_cast<size_t>(c)] != 0) continue;
+    const int nm = name[static_cast<size_t>(c)];
+    if (nm != 0) {
+      const auto same = std::find_if(started_.begin(), started_.end(),
+                                     [&](int id) { return events_[static_cast<size_t>(id - 1)].identity == nm; });
+      if (same != started_.end()) {
+        owner[static_cast<size_t>(c)] = *same;
+        continue;
+      }
+    }
     PolypEvent e;
     e.id = static_cast<int>(events_.size()) + 1;
+    e.identity = nm;
     e.first_frame = e.last_frame = frame;
     events_.push_back(e);
     open_[e.id];

@@ -12,6 +12,8 @@
 //      was seen) shares the most pixels with it; ties go to the older event. A region that touches
 //      no footprint starts a new event. Several regions may continue one event (a polyp split by a
 //      fold); a region touching two footprints continues one of them, the other stays open.
+//      A ground truth that names its polyps (identity 1-254, core/sample/mask_track.h) is followed by
+//      name instead: a named region continues the open event of that name, or starts one.
 //   3. Gaps: an event stays open while it has been unseen for at most `max_gap` frames; frames that
 //      are skipped (never fed) count as unseen.
 //   4. Flicker: an event whose duration (first to last frame, inclusive, / fps) is below
@@ -37,6 +39,7 @@ struct EventOptions {
 
 struct PolypEvent {
   int id = 0;                  // 1, 2, ... in the order events start
+  int identity = 0;            // the polyp's name in a named ground truth (1-254), else 0
   int64_t first_frame = 0;     // first frame with a region of the event
   int64_t last_frame = 0;      // last such frame (inclusive)
   int64_t frames_seen = 0;     // frames with a region of the event (gaps excluded)
@@ -58,10 +61,11 @@ class EventTracker {
   EventTracker(const EventOptions& options, double fps);
 
   // Feeds frame `frame` (greater than the previous one). mask: CV_8U, non-zero = polyp, the same size
-  // every frame. prob: empty, or CV_32F polyp probability of the same size. Returns the event id of
-  // every pixel (CV_32S, 0 = no event), valid until the next call. Throws std::invalid_argument
-  // naming the frame for out-of-order frames, wrong types or sizes.
-  const cv::Mat& add(int64_t frame, const cv::Mat& mask, const cv::Mat& prob = {});
+  // every frame. prob: empty, or CV_32F polyp probability of the same size. identity: empty, or
+  // CV_8U of the same size naming each polyp pixel (1-254; 255 = unnamed: matched by overlap).
+  // Returns the event id of every pixel (CV_32S, 0 = no event), valid until the next call. Throws
+  // std::invalid_argument naming the frame for out-of-order frames, wrong types or sizes.
+  const cv::Mat& add(int64_t frame, const cv::Mat& mask, const cv::Mat& prob = {}, const cv::Mat& identity = {});
 
   const std::vector<int>& started() const { return started_; }  // events started by the last add()
   // Events that can still continue (seen within max_gap frames of the last frame fed).

@@ -28,10 +28,11 @@ ClipScore score_clip(const std::string& video, const std::string& mask_track,
       throw std::runtime_error("'" + video + "' frame " + std::to_string(s.frames) + " is " +
                                std::to_string(frame.cols) + "x" + std::to_string(frame.rows) + ", its mask track '" +
                                mask_track + "' " + std::to_string(track.width) + "x" + std::to_string(track.height));
-    const cv::Mat truth = track.frame(static_cast<size_t>(s.frames));
+    const cv::Mat names = track.labels(static_cast<size_t>(s.frames));
+    const cv::Mat truth = (names > 0) & 1;
     const CvPrediction prediction = cv_predict(predictor, frame, static_cast<bool>(on_frame));
     const cv::Mat& pred = prediction.mask;
-    if (on_frame) on_frame(s.frames, truth, pred, prediction.prob);
+    if (on_frame) on_frame(s.frames, truth, names, pred, prediction.prob);
     const double i = cv::countNonZero(truth & pred);
     const double p = cv::countNonZero(pred), g = cv::countNonZero(truth);
     s.frame_dice.push_back(p + g > 0 ? 2 * i / (p + g) : 1.0);

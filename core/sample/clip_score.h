@@ -21,9 +21,11 @@ struct ClipScore {
   double fps = 0;                  // the mask track's frame rate
 };
 
-// Called for every scored frame in order: the ground truth (CV_8U 0/1), the predicted mask (CV_8U
-// class ids) and the polyp probability (CV_32F), all at the frame's size.
-using ClipFrameFn = std::function<void(int frame, const cv::Mat& truth, const cv::Mat& pred, const cv::Mat& prob)>;
+// Called for every scored frame in order: the ground truth (CV_8U 0/1), its polyp names as the track
+// stores them (CV_8U: 1-254 named, 255 unnamed, mask_track.h), the predicted mask (CV_8U class ids)
+// and the polyp probability (CV_32F), all at the frame's size.
+using ClipFrameFn = std::function<void(int frame, const cv::Mat& truth, const cv::Mat& truth_names, const cv::Mat& pred,
+                                       const cv::Mat& prob)>;
 
 // Throws std::runtime_error naming the file when the video or the track cannot be read, or when
 // their frame counts or sizes disagree.

@@ -43,6 +43,15 @@ void MaskTrackWriter::add(const cv::Mat& mask) {
   frames_.push_back(std::move(buf));
 }
 
+void MaskTrackWriter::add_labels(const cv::Mat& labels) {
+  if (labels.type() != CV_8UC1 || labels.cols != width_ || labels.rows != height_)
+    throw std::invalid_argument("mask track: frame must be CV_8UC1 " + std::to_string(width_) + "x" +
+                                std::to_string(height_));
+  std::vector<uchar> buf;
+  cv::imencode(".png", labels, buf, {cv::IMWRITE_PNG_COMPRESSION, 9});
+  frames_.push_back(std::move(buf));
+}
+
 void MaskTrackWriter::close() {
   if (closed_) return;
   closed_ = true;
@@ -70,13 +79,15 @@ MaskTrackWriter::~MaskTrackWriter() {
   }
 }
 
-cv::Mat MaskTrack::frame(size_t i) const {
+cv::Mat MaskTrack::labels(size_t i) const {
   if (i >= png.size()) throw std::out_of_range("mask track has no frame " + std::to_string(i));
   cv::Mat m = cv::imdecode(png[i], cv::IMREAD_GRAYSCALE);
   if (m.empty() || m.cols != width || m.rows != height)
     throw std::runtime_error("mask track frame " + std::to_string(i) + " is damaged");
-  return (m > 127) & 1;
+  return m;
 }
+
+cv::Mat MaskTrack::frame(size_t i) const { return (labels(i) > 0) & 1; }
 
 MaskTrack read_mask_track(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

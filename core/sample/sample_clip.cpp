@@ -23,7 +23,8 @@ void SampleClipOptions::validate() const {
   if (width < 64 || height < 64 || width % 2 || height % 2)
     bad("size must be even and at least 64x64, got " + std::to_string(width) + "x" + std::to_string(height));
   if (fps <= 0 || fps > 120) bad("fps must be in (0, 120], got " + std::to_string(fps));
-  if (images < 1) bad("images must be >= 1, got " + std::to_string(images));
+  if (images < 1 || images > 254)
+    bad("images must be 1-254 (the mask track numbers each image's polyp), got " + std::to_string(images));
   if (crossfade_seconds < 0 || crossfade_seconds * 2 >= seconds_per_image)
     bad("crossfade_seconds must be in [0, seconds_per_image/2), got " + std::to_string(crossfade_seconds));
 }
@@ -148,15 +149,19 @@ SampleClipResult make_sample_clip(const SampleClipOptions& o,
     }
     const double dt = 1.0 / per;
     render(shots[i], local / double(per), dt, o.width, o.height, fa, ma);
+    int polyp = i + 1;  // each image's polyp is numbered in the track (1, 2, ...)
     if (local >= step && i + 1 < o.images) {  // cross-fade into the next shot
       const int into = local - step;
       const double a = (into + 1) / double(fade + 1);
       render(shots[i + 1], into / double(per), dt, o.width, o.height, fb, mb);
       cv::addWeighted(fa, 1 - a, fb, a, 0, fa);
-      if (a >= 0.5) ma = mb;  // the ground truth follows the dominant image
+      if (a >= 0.5) {  // the ground truth follows the dominant image
+        mb.copyTo(ma);  // a copy: sharing mb's buffer would let the next render() overwrite ma
+        polyp = i + 2;
+      }
     }
     writer.write(fa);
-    masks.add(ma);
+    masks.add_labels(ma * polyp);
     if (progress) progress(f + 1, total);
   }
   writer.release();

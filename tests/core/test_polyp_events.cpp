@@ -151,6 +151,41 @@ class TestPolypEvents : public QObject {
     QCOMPARE(int(t.events().size()), 1);
   }
 
+  void namedPolypsStayApart() {
+    // Two polyps seen one after the other at the same place (a cut, as in the sample clip's
+    // cross-fades), and two touching in one frame: overlap alone makes one event of each pair, a
+    // ground truth that names its polyps keeps them apart.
+    std::vector<cv::Mat> masks, names;
+    for (int f = 0; f < 20; ++f) {
+      const cv::Mat m = draw({{40, 30, 8, 0, 19}}, f);
+      masks.push_back(m);
+      names.push_back(m * (f < 10 ? 1 : 2));
+    }
+    QCOMPARE(int(track_events(masks, options(), kFps).size()), 1);
+    EventTracker t(options(), kFps);
+    for (int f = 0; f < 20; ++f) t.add(f, masks[size_t(f)], {}, names[size_t(f)]);
+    auto ev = t.events();
+    QCOMPARE(int(ev.size()), 2);
+    QCOMPARE(ev[0].identity, 1);
+    QCOMPARE(ev[0].last_frame, int64_t(9));
+    QCOMPARE(ev[1].identity, 2);
+    QCOMPARE(ev[1].first_frame, int64_t(10));
+
+    cv::Mat touching(kH, kW, CV_8U, cv::Scalar(0));
+    touching(cv::Rect(20, 20, 10, 10)).setTo(3);
+    touching(cv::Rect(30, 20, 10, 10)).setTo(4);
+    EventTracker u(options(), kFps);
+    const cv::Mat& ids = u.add(0, touching != 0, {}, touching);
+    QCOMPARE(int(u.events().size()), 2);
+    QCOMPARE(ids.at<int32_t>(25, 25), 1);
+    QCOMPARE(ids.at<int32_t>(25, 35), 2);
+    // Unnamed pixels (255) are followed by overlap as before.
+    EventTracker w(options(), kFps);
+    w.add(0, touching != 0, {}, cv::Mat(touching != 0));
+    QCOMPARE(int(w.events().size()), 1);
+    QCOMPARE(w.events()[0].identity, 0);
+  }
+
   void speckleIsIgnored() {
     EventOptions o = options();
     o.min_region_area = 0.01;  // 48 px: a 3x3 speck is not a region

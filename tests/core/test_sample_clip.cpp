@@ -49,6 +49,27 @@ class TestSampleClip : public QObject {
     int with_polyp = 0;
     for (size_t i = 0; i < track.size(); ++i) with_polyp += cv::countNonZero(track.frame(i)) > 0;
     QVERIFY2(with_polyp > r.frames / 2, "most frames should show a polyp");
+    // Each image's polyp is numbered 1, 2, 3 in the order the images come, one name per frame, and
+    // the mask changes image exactly where the name does (the camera moves smoothly in between).
+    int last = 0;
+    cv::Mat previous;
+    for (size_t i = 0; i < track.size(); ++i) {
+      double lo = 0, hi = 0;
+      const cv::Mat names = track.labels(i);
+      cv::minMaxLoc(names, nullptr, &hi);
+      cv::minMaxLoc(names, &lo, nullptr, nullptr, nullptr, names > 0);
+      QVERIFY(hi > 0);
+      QCOMPARE(lo, hi);
+      QVERIFY(int(hi) == last || int(hi) == last + 1);
+      const cv::Mat m = names > 0;
+      if (int(hi) == last) {
+        const double iou = cv::countNonZero(m & previous) / double(cv::countNonZero(m | previous));
+        QVERIFY2(iou > 0.8, qPrintable(QString("frame %1: the mask jumps (IoU %2) within polyp %3").arg(i).arg(iou).arg(hi)));
+      }
+      last = int(hi);
+      previous = m;
+    }
+    QCOMPARE(last, 3);
 
     cv::VideoCapture cap(o.out_video, cv::CAP_GSTREAMER);
     QVERIFY(cap.isOpened());
