@@ -86,7 +86,7 @@ void ReviewPanel::reset(const QString& spec) {
   const QFileInfo file(spec);
   if (file.isFile()) {
     const QString masks = file.dir().filePath(file.completeBaseName() + QStringLiteral(".plmasks"));
-    if (QFileInfo::exists(masks)) load_ground_truth(masks);
+    if (QFileInfo::exists(masks)) load_ground_truth(masks, true);
   }
 }
 
@@ -173,9 +173,9 @@ void ReviewPanel::show_events_on_timeline() {
   transport_->slider()->set_events(std::move(bars));
 }
 
-void ReviewPanel::load_ground_truth(const QString& path) {
+void ReviewPanel::load_ground_truth(const QString& path, bool quiet) {
   auto* watcher = new QFutureWatcher<LoadedTruth>(this);
-  connect(watcher, &QFutureWatcher<LoadedTruth>::finished, this, [this, watcher, path, generation = generation_] {
+  connect(watcher, &QFutureWatcher<LoadedTruth>::finished, this, [this, watcher, path, quiet, generation = generation_] {
     const LoadedTruth r = watcher->result();
     watcher->deleteLater();
     if (generation != generation_) return;
@@ -193,9 +193,9 @@ void ReviewPanel::load_ground_truth(const QString& path) {
       truth_name_ = QFileInfo(path).fileName();
       events_stale_ = true;
       message = tr("Ground truth loaded: %1 (%2 frames)").arg(truth_name_).arg(r.track->frame_count());
-      pl::log::get("ui")->info("ground truth {} loaded for {}", path.toStdString(), spec_.toStdString());
     }
-    view_->show_toast(message, 4000);
+    if (!quiet) view_->show_toast(message, 4000);
+    pl::log::get("ui")->info("{}", message.toStdString());
     Q_EMIT ground_truth_loaded(truth_ != nullptr && r.error.isEmpty(), message);
   });
   watcher->setFuture(QtConcurrent::run([path, options = track_->event_options()] {

@@ -87,8 +87,9 @@ class ReviewPanel : public QObject {
   const std::vector<core::review::PolypEvent>& events() const { return events_; }
   const std::vector<int>& false_alarms() const { return false_alarms_; }
   // Reads a ground-truth mask track of the open file in the background; ground_truth_loaded() says
-  // how it went (and a toast). A track named like the video (.plmasks) is loaded when it opens.
-  void load_ground_truth(const QString& path);
+  // how it went (and a toast, unless `quiet`). A track named like the video (.plmasks) is loaded,
+  // quietly, when the video opens.
+  void load_ground_truth(const QString& path, bool quiet = false);
   bool has_ground_truth() const { return truth_ != nullptr; }
   // The video in one line: polyp events, time with a polyp on screen, flicker, false alarms (with a
   // ground truth) and how many frames were segmented.

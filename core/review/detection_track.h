@@ -84,7 +84,9 @@ class DetectionTrack {
   // Polyp events of the frames recorded so far, flicker included (PolypEvent::flicker), in order of
   // their first frame; cached per revision.
   std::vector<PolypEvent> events() const;
-  void set_event_options(const EventOptions& options);  // validates; throws std::invalid_argument
+  // Validates (throws std::invalid_argument). min_region_area applies to masks recorded from then on
+  // (footprints keep the regions that passed when they were made); the rest at once.
+  void set_event_options(const EventOptions& options);
   EventOptions event_options() const;
   double event_fps() const;  // the frame rate durations use: fps(), or 25 when unknown
   // Index into events() of the event whose span holds `frame` (a non-flicker one first), else -1.
