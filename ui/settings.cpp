@@ -75,6 +75,8 @@ void Settings::set_device(const QString& device) { s_.setValue("model/device", d
 
 QString Settings::training_config() const { return s_.value("train/config").toString(); }
 void Settings::set_training_config(const QString& json) { s_.setValue("train/config", json); }
+QString Settings::training_recipe() const { return s_.value("train/recipe").toString(); }
+void Settings::set_training_recipe(const QString& name_or_file) { s_.setValue("train/recipe", name_or_file); }
 
 QString Settings::last_checkpoint() const { return s_.value("model/checkpoint").toString(); }
 void Settings::set_last_checkpoint(const QString& path) { s_.setValue("model/checkpoint", path); }

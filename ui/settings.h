@@ -54,6 +54,10 @@ class Settings {
   // The Training tab's settings as TrainConfig JSON (written at Start); empty before the first run.
   QString training_config() const;
   void set_training_config(const QString& json);
+  // The recipe the user picked in the Training tab (a built-in name or a file path, saved with the
+  // config at Start); empty while the preset's default recipe applies.
+  QString training_recipe() const;
+  void set_training_recipe(const QString& name_or_file);
 
   QString last_checkpoint() const;
   void set_last_checkpoint(const QString& path);

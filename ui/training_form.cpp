@@ -12,6 +12,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QScopedValueRollback>
 #include <QSpinBox>
 #include <QStyle>
 #include <QThread>
@@ -20,9 +21,13 @@
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
 #include <cmath>
+#include <fstream>
 #include <limits>
+#include <sstream>
 
+#include "core/base/json.h"
 #include "core/log/log.h"
+#include "core/train/recipes.h"
 #include "model/device.h"
 #include "model/presets.h"
 #include "ui/settings.h"
@@ -34,6 +39,28 @@ namespace {
 const core::train::TrainConfig kPaper{};  // the paper's recipe: what "changed" is measured against
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
+
+// The recipe list's entries: the built-ins, then one entry for a file (or for a recipe named by a
+// run's config.json that is neither), a separator and "From file…".
+constexpr int kKindRole = Qt::UserRole + 1;
+enum RecipeKind { kBuiltin = 1, kFile, kNamed, kBrowse };
+
+const core::train::Recipe* builtin(const QString& name) {
+  for (const auto& r : core::train::builtin_recipes()) {
+    if (q(r.name) == name) return &r;
+  }
+  return nullptr;
+}
+
+// The config.json keys a recipe's JSON object sets.
+std::vector<std::string> json_keys(const std::string& json) {
+  std::vector<std::string> keys;
+  const auto o = pl::json::Json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (o.is_object()) {
+    for (const auto& [k, v] : o.items()) keys.push_back(k);
+  }
+  return keys;
+}
 
 QWidget* folder_row(QWidget* parent, QLineEdit* edit, const std::function<void()>& browse) {
   auto* row = new QWidget(parent);
@@ -113,14 +140,53 @@ TrainingForm::TrainingForm(Settings& settings, QWidget* parent) : QWidget(parent
                   if (!f.isEmpty()) backbone_->setText(f);
                 }));
 
-  // Hyperparameters, the paper's recipe by default.
-  auto* hp_box = new QGroupBox(tr("Hyperparameters (paper defaults)"), this);
+  // Hyperparameters: a recipe fills them in (the paper's by default), and each stays editable.
+  auto* hp_box = new QGroupBox(tr("Hyperparameters"), this);
   auto* hp = new QFormLayout(hp_box);
+  recipe_ = new QComboBox(hp_box);
+  recipe_->setObjectName(QStringLiteral("recipe"));
+  for (const auto& r : core::train::builtin_recipes()) {
+    recipe_->addItem(q(r.name), q(r.name));
+    recipe_->setItemData(recipe_->count() - 1, q(r.summary), Qt::ToolTipRole);
+    recipe_->setItemData(recipe_->count() - 1, kBuiltin, kKindRole);
+  }
+  recipe_->insertSeparator(recipe_->count());
+  recipe_->addItem(tr("From file…"), QString());
+  recipe_->setItemData(recipe_->count() - 1, kBrowse, kKindRole);
+  recipe_->setItemData(recipe_->count() - 1, tr("A JSON file of config.json keys, e.g. {\"lr\": 0.005}"),
+                       Qt::ToolTipRole);
+  recipe_->setToolTip(tr("Fills in the hyperparameters below; you can still change them after"));
+  hp->addRow(tr("Recipe"), recipe_);
+  recipe_note_ = new QLabel(hp_box);
+  recipe_note_->setWordWrap(true);
+  recipe_note_->setObjectName(QStringLiteral("recipe_note"));
+  hp->addRow(recipe_note_);
+  recipe_error_ = new QLabel(hp_box);
+  recipe_error_->setWordWrap(true);
+  recipe_error_->setObjectName(QStringLiteral("recipe_error"));
+  recipe_error_->setStyleSheet(QStringLiteral("color: #e6463c"));
+  recipe_error_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  recipe_error_->hide();
+  hp->addRow(recipe_error_);
+  optimizer_ = new QComboBox(hp_box);
+  optimizer_->setObjectName(QStringLiteral("optimizer"));
+  optimizer_->addItem(tr("SGD"), QStringLiteral("sgd"));
+  optimizer_->addItem(tr("AdamW"), QStringLiteral("adamw"));
+  optimizer_->setToolTip(tr("SGD with momentum (the paper) or AdamW (decoupled weight decay)\nPaper default: SGD"));
+  fields_.push_back(
+      {tr("Optimizer"), optimizer_, [this] { return optimizer_->currentData().toString() == q(kPaper.optimizer); }});
   epochs_ = add_int(tr("Epochs"), 1, 100000, kPaper.epochs, {}, hp_box);
   batch_ = add_int(tr("Batch"), 1, 256, kPaper.batch, {}, hp_box);
   lr_ = add_double(tr("Learning rate"), 1e-6, 1.0, 5, kPaper.lr, tr("SGD, poly decay (power 0.9) to 1e-4"), hp_box);
   momentum_ = add_double(tr("Momentum"), 0.0, 0.999, 3, kPaper.momentum, {}, hp_box);
   weight_decay_ = add_double(tr("Weight decay"), 0.0, 0.1, 6, kPaper.weight_decay, {}, hp_box);
+  warmup_ = add_int(tr("Warm-up iterations"), 0, 10000000, kPaper.warmup_iters,
+                    tr("Linear warm-up from %1 × the learning rate; 0 = none").arg(kPaper.warmup_ratio), hp_box);
+  warmup_->setObjectName(QStringLiteral("warmup_iters"));
+  ema_ = add_double(tr("EMA decay"), 0.0, 0.99999, 5, kPaper.ema_decay,
+                    tr("Moving average of the weights, validated and saved; 0 = off (e.g. 0.999)"), hp_box);
+  ema_->setSingleStep(0.0005);
+  ema_->setObjectName(QStringLiteral("ema_decay"));
   aux_ = add_double(tr("Aux loss weight"), 0.0, 10.0, 2, kPaper.aux_weight, tr("FCN auxiliary head"), hp_box);
   dice_ = add_double(tr("Dice loss weight"), 0.0, 10.0, 2, kPaper.dice_weight,
                      tr("0 = cross-entropy only, as in the paper"), hp_box);
@@ -130,15 +196,21 @@ TrainingForm::TrainingForm(Settings& settings, QWidget* parent) : QWidget(parent
   crop_w_->setSpecialValueText(tr("auto"));
   val_every_ = add_int(tr("Validate every (epochs)"), 0, 100000, kPaper.val_every, tr("0 = only at the end"), hp_box);
   seed_ = add_int(tr("Seed"), 0, std::numeric_limits<int>::max(), static_cast<int>(kPaper.seed), {}, hp_box);
-  for (QWidget* w : {static_cast<QWidget*>(epochs_), static_cast<QWidget*>(batch_), static_cast<QWidget*>(lr_),
-                     static_cast<QWidget*>(momentum_), static_cast<QWidget*>(weight_decay_),
-                     static_cast<QWidget*>(aux_), static_cast<QWidget*>(dice_), static_cast<QWidget*>(crop_h_),
-                     static_cast<QWidget*>(crop_w_), static_cast<QWidget*>(val_every_),
-                     static_cast<QWidget*>(seed_)}) {
+  for (QWidget* w : std::initializer_list<QWidget*>{optimizer_, epochs_, batch_, lr_, momentum_, weight_decay_, warmup_,
+                                                    ema_, aux_, dice_, crop_h_, crop_w_, val_every_, seed_}) {
     for (const Field& f : fields_) {
       if (f.widget == w) hp->addRow(f.label, w);
     }
   }
+  // Momentum is SGD's alone.
+  connect(optimizer_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          [this] { momentum_->setEnabled(optimizer_->currentData().toString() == QStringLiteral("sgd")); });
+  connect(recipe_, qOverload<int>(&QComboBox::currentIndexChanged), this, &TrainingForm::on_recipe_selected);
+  // Choosing the entry already shown (the preset's default) is a pick too, and applies it again.
+  connect(recipe_, &QComboBox::activated, this, [this](int index) {
+    if (index == recipe_index_) on_recipe_selected(index);
+  });
+  connect(preset_, qOverload<int>(&QComboBox::currentIndexChanged), this, &TrainingForm::on_preset_changed);
 
   // Execution.
   auto* run_box = new QGroupBox(tr("Run"), this);
@@ -232,6 +304,7 @@ TrainingForm::TrainingForm(Settings& settings, QWidget* parent) : QWidget(parent
     try {
       start = core::train::TrainConfig::from_json(saved.toStdString());
       restored = true;
+      recipe_choice_ = settings_.training_recipe();  // its settings are in the saved config already
     } catch (const std::exception& e) {
       pl::log::get("ui")->warn("ignoring the saved training settings: {}", e.what());
     }
@@ -245,6 +318,7 @@ TrainingForm::TrainingForm(Settings& settings, QWidget* parent) : QWidget(parent
   const QString out = q(start.out_dir);
   if (out.isEmpty() || QFileInfo::exists(QDir(out).filePath("last.pt"))) start.out_dir = new_run_folder().toStdString();
   set_config(start);
+  if (!recipe_choice_.isEmpty() && !builtin(recipe_choice_)) show_recipe(recipe_choice_);  // a file
   describe();
 }
 
@@ -263,7 +337,118 @@ core::train::TrainConfig TrainingForm::machine_defaults(bool has_cuda, int cpu_t
     c.epochs = 30;
     c.val_every = 5;
   }
+  core::train::apply_recipe(c, default_recipe(q(c.preset)).toStdString());
   return c;
+}
+
+QString TrainingForm::default_recipe(const QString& preset) {
+  return preset == QStringLiteral("ann-r50") || preset == QStringLiteral("ann-r101") ? QStringLiteral("paper")
+                                                                                      : QStringLiteral("scratch");
+}
+
+QString TrainingForm::recipe_error() const { return recipe_error_->isHidden() ? QString() : recipe_error_->text(); }
+
+bool TrainingForm::choose_recipe(const QString& name_or_file) {
+  try {
+    apply_recipe(name_or_file);
+  } catch (const std::exception& e) {
+    recipe_error_->setText(tr("Recipe not applied: %1").arg(q(e.what())));
+    recipe_error_->show();
+    pl::log::get("ui")->warn("recipe not applied: {}", e.what());
+    const QScopedValueRollback<bool> guard(syncing_, true);
+    recipe_->setCurrentIndex(recipe_index_);  // the list shows what the fields hold
+    return false;
+  }
+  recipe_choice_ = name_or_file;
+  recipe_error_->clear();
+  recipe_error_->hide();
+  if (!builtin(name_or_file)) settings_.set_last_folder("recipe", QFileInfo(name_or_file).absolutePath());
+  return true;
+}
+
+void TrainingForm::apply_recipe(const QString& name_or_file) {
+  core::train::TrainConfig c = config();
+  // What a recipe sets goes back to the paper's defaults first (a recipe applies over the defaults, as
+  // `polyplens train --recipe` does): the settings of every built-in and of the recipe applied last.
+  std::vector<std::string> keys = recipe_keys_;
+  for (const auto& r : core::train::builtin_recipes()) {
+    for (const auto& k : json_keys(r.json)) keys.push_back(k);
+  }
+  const auto paper = pl::json::Json::parse(kPaper.to_json());
+  auto reset = pl::json::Json::object();
+  for (const auto& k : keys) {
+    if (paper.contains(k)) reset[k] = paper[k];
+  }
+  c.update_from_json(reset.dump(), "the paper's defaults", /*reject_unknown=*/false);
+  core::train::apply_recipe(c, name_or_file.toStdString());
+
+  std::vector<std::string> set_keys;
+  if (const core::train::Recipe* r = builtin(name_or_file)) {
+    set_keys = json_keys(r->json);
+  } else {  // the file was read and accepted a moment ago
+    std::ifstream in(name_or_file.toStdString());
+    std::stringstream text;
+    text << in.rdbuf();
+    set_keys = json_keys(text.str());
+  }
+  set_config(c);
+  recipe_keys_ = std::move(set_keys);
+  show_recipe(name_or_file);
+}
+
+void TrainingForm::show_recipe(const QString& name_or_file) {
+  const QScopedValueRollback<bool> guard(syncing_, true);
+  int index = recipe_->findData(name_or_file);
+  if (index < 0 || recipe_->itemData(index, kKindRole).toInt() == kBrowse) {
+    // One entry for a recipe that is not a built-in: a file by its path, or a name from a run's
+    // config.json (shown, not applicable).
+    const bool file = name_or_file.contains(QLatin1Char('/')) || name_or_file.endsWith(QStringLiteral(".json"));
+    index = -1;
+    for (int i = 0; i < recipe_->count(); ++i) {
+      const int kind = recipe_->itemData(i, kKindRole).toInt();
+      if (kind == kFile || kind == kNamed) index = i;
+    }
+    if (index < 0) {
+      index = static_cast<int>(core::train::builtin_recipes().size());
+      recipe_->insertItem(index, QString());
+    }
+    recipe_->setItemText(index, file ? QFileInfo(name_or_file).fileName() : name_or_file);
+    recipe_->setItemData(index, name_or_file);
+    recipe_->setItemData(index, file ? kFile : kNamed, kKindRole);
+    recipe_->setItemData(index, file ? name_or_file : tr("the recipe of the run these settings came from"),
+                         Qt::ToolTipRole);
+  }
+  recipe_->setCurrentIndex(index);
+  recipe_index_ = index;
+  const core::train::Recipe* r = builtin(name_or_file);
+  recipe_note_->setText(r ? q(r->summary) : recipe_->itemData(index, Qt::ToolTipRole).toString());
+}
+
+void TrainingForm::on_recipe_selected(int index) {
+  if (syncing_ || index < 0) return;
+  const int kind = recipe_->itemData(index, kKindRole).toInt();
+  if (kind == kBuiltin || kind == kFile) {
+    choose_recipe(recipe_->itemData(index).toString());
+  } else if (kind == kBrowse) {
+    const QString f = QFileDialog::getOpenFileName(this, tr("Recipe file"), settings_.last_folder("recipe"),
+                                                   tr("Recipes (*.json);;All files (*)"));
+    if (f.isEmpty() || !choose_recipe(f)) {
+      const QScopedValueRollback<bool> guard(syncing_, true);
+      recipe_->setCurrentIndex(recipe_index_);
+    }
+  } else {
+    recipe_index_ = index;
+  }
+}
+
+void TrainingForm::on_preset_changed() {
+  if (syncing_ || !recipe_choice_.isEmpty()) return;  // the user's pick stays
+  const QString def = default_recipe(preset_->currentData().toString());
+  try {
+    apply_recipe(def);
+  } catch (const std::exception& e) {  // a built-in always applies; say so if it ever does not
+    pl::log::get("ui")->error("the default recipe '{}' did not apply: {}", def.toStdString(), e.what());
+  }
 }
 
 core::train::TrainConfig TrainingForm::machine_defaults() {
@@ -322,7 +507,7 @@ QStringList TrainingForm::changed_fields() const {
 }
 
 core::train::TrainConfig TrainingForm::config() const {
-  core::train::TrainConfig c;
+  core::train::TrainConfig c = base_;
   c.data_root = data_dir_->text().trimmed().toStdString();
   c.split = split_->currentData().toString().toStdString();
   c.max_images = max_images_->value();
@@ -330,9 +515,12 @@ core::train::TrainConfig TrainingForm::config() const {
   c.backbone_weights = backbone_->text().trimmed().toStdString();
   c.epochs = epochs_->value();
   c.batch = batch_->value();
+  c.optimizer = optimizer_->currentData().toString().toStdString();
   c.lr = lr_->value();
   c.momentum = momentum_->value();
   c.weight_decay = weight_decay_->value();
+  c.warmup_iters = warmup_->value();
+  c.ema_decay = ema_->value();
   c.aux_weight = aux_->value();
   c.dice_weight = dice_->value();
   c.crop_h = crop_h_->value();
@@ -347,6 +535,9 @@ core::train::TrainConfig TrainingForm::config() const {
 }
 
 void TrainingForm::set_config(const core::train::TrainConfig& c) {
+  const QScopedValueRollback<bool> guard(syncing_, true);
+  base_ = c;
+  base_.resume = false;  // a resume is asked for at Start, never carried by the form
   data_dir_->setText(q(c.data_root));
   select(split_, q(c.split));
   max_images_->setValue(c.max_images);
@@ -354,9 +545,12 @@ void TrainingForm::set_config(const core::train::TrainConfig& c) {
   backbone_->setText(q(c.backbone_weights));
   epochs_->setValue(c.epochs);
   batch_->setValue(c.batch);
+  select(optimizer_, q(c.optimizer));
   lr_->setValue(c.lr);
   momentum_->setValue(c.momentum);
   weight_decay_->setValue(c.weight_decay);
+  warmup_->setValue(c.warmup_iters);
+  ema_->setValue(c.ema_decay);
   aux_->setValue(c.aux_weight);
   dice_->setValue(c.dice_weight);
   crop_h_->setValue(c.crop_h);
@@ -367,6 +561,8 @@ void TrainingForm::set_config(const core::train::TrainConfig& c) {
   threads_->setValue(c.threads);
   select(amp_, q(c.amp));
   out_dir_->setText(q(c.out_dir));
+  recipe_keys_.clear();
+  show_recipe(q(c.recipe));
   rescan();
 }
 

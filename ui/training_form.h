@@ -1,7 +1,14 @@
 #pragma once
 // The left side of the Training tab: data set (folder, split, summary with the problems named),
-// model preset, hyperparameters with the paper's defaults (fields that differ are highlighted),
-// device and output folder. It edits a core::train::TrainConfig and nothing else.
+// model preset, a recipe (core/train/recipes.h: a built-in or a JSON file) and the hyperparameters it
+// fills in (fields that differ from the paper's defaults are highlighted), device and output folder.
+// It edits a core::train::TrainConfig and nothing else; settings without a field (a recipe's min_lr,
+// AdamW's betas, ...) are kept as the last recipe or set_config() left them.
+//
+// Recipes: choosing one puts every setting that a recipe sets back to the paper's default and applies
+// the recipe over them, as `polyplens train --recipe` does over the defaults (docs/recipe.md §6); the
+// fields stay editable after. Until the user picks one, the preset's default recipe applies
+// (default_recipe()), and a preset change re-applies the new preset's default.
 //
 // Threading model: GUI thread only. Scanning the data folder (file names only, but the folder may
 // be on a slow disk) runs through QtConcurrent; its result is applied on the GUI thread and a
@@ -35,8 +42,20 @@ class TrainingForm : public QWidget {
 
   // The configuration the fields describe (not validated: Trainer does that and names the field).
   core::train::TrainConfig config() const;
-  // Fills the fields (e.g. from a run's config.json before resuming).
+  // Fills the fields (e.g. from a run's config.json before resuming). Shows c.recipe in the recipe
+  // list without applying it (the settings already are the recipe's).
   void set_config(const core::train::TrainConfig& c);
+
+  // The recipe a preset starts from: "paper" for the paper's presets (ann-r50, ann-r101), "scratch"
+  // for the small CPU presets, which are trained without ImageNet weights.
+  static QString default_recipe(const QString& preset);
+  // Applies a built-in recipe by name or a recipe JSON file by path, as the user's choice. On an error
+  // (unknown name, unreadable file, a key that is not a setting) nothing changes, the form shows the
+  // message (recipe_error()) and it returns false.
+  bool choose_recipe(const QString& name_or_file);
+  // The user's choice (a built-in name or a file path); empty while the preset's default applies.
+  QString recipe_choice() const { return recipe_choice_; }
+  QString recipe_error() const;
 
   void set_data_folder(const QString& folder);
   void set_output_folder(const QString& folder);
@@ -73,6 +92,12 @@ class TrainingForm : public QWidget {
                              const QString& tip, QWidget* box);
   void mark_changed(const Field& f);
   void rescan();
+  // Applies `name_or_file` to the fields; throws std::invalid_argument naming what is wrong.
+  void apply_recipe(const QString& name_or_file);
+  // Shows `name` (a built-in, or a file's path) as the current recipe, without applying it.
+  void show_recipe(const QString& name_or_file);
+  void on_recipe_selected(int index);
+  void on_preset_changed();
   void show_summary(const QString& html, bool ok);
 
   Settings& settings_;
@@ -83,6 +108,19 @@ class TrainingForm : public QWidget {
   QLabel* summary_label_ = nullptr;
   QComboBox* preset_ = nullptr;
   QLabel* preset_note_ = nullptr;
+  QComboBox* recipe_ = nullptr;
+  QLabel* recipe_note_ = nullptr;
+  QLabel* recipe_error_ = nullptr;
+  QComboBox* optimizer_ = nullptr;
+  QSpinBox* warmup_ = nullptr;
+  QDoubleSpinBox* ema_ = nullptr;
+  // The configuration behind the fields: what set_config() or the last recipe gave, for the settings
+  // the form has no field for.
+  core::train::TrainConfig base_;
+  QString recipe_choice_;               // the user's pick; empty = the preset's default
+  std::vector<std::string> recipe_keys_;  // the settings the last applied recipe set
+  int recipe_index_ = 0;                // the recipe list's entry before the current selection
+  bool syncing_ = false;                // the form itself is changing fields: no recipe reactions
   QTimer* rescan_timer_ = nullptr;
   QLineEdit* backbone_ = nullptr;
   QSpinBox *epochs_ = nullptr, *batch_ = nullptr, *crop_h_ = nullptr, *crop_w_ = nullptr;

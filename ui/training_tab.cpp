@@ -182,6 +182,7 @@ bool TrainingTab::start(bool resume) {
     if (points > 0) log(tr("Charts: %1 points of the run so far (metrics.jsonl)").arg(points));
   } else {
     settings_.set_training_config(QString::fromStdString(config.to_json()));
+    settings_.set_training_recipe(form_->recipe_choice());
   }
   progress_ = {};
   last_phase_ = TrainPhase::Loading;

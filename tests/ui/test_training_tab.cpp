@@ -4,6 +4,7 @@
 // iterations), on its own thread, while the GUI thread keeps processing events.
 #include <QApplication>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QTabWidget>
@@ -21,6 +22,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/train/progress.h"
+#include "core/train/recipes.h"
+#include "core/train/train_config.h"
 #include "ui/hud.h"
 #include "ui/live_tab.h"
 #include "ui/main_window.h"
@@ -78,11 +81,19 @@ class TestTrainingTab : public QObject {
     const auto gpu = TrainingForm::machine_defaults(true, 2);
     QCOMPARE(gpu.preset, std::string("ann-r50"));
     QCOMPARE(gpu.epochs, 500);
+    QCOMPARE(gpu.recipe, std::string("paper"));
+    QCOMPARE(gpu.optimizer, std::string("sgd"));
+    QCOMPARE(gpu.lr, 0.01);
+    // The small CPU preset trains from scratch: its default recipe is "scratch".
     const auto cpu = TrainingForm::machine_defaults(false, 2);
     QCOMPARE(cpu.preset, std::string("ann-r18-live"));
     QVERIFY(cpu.epochs <= 50);
-    QCOMPARE(cpu.lr, 0.01);
+    QCOMPARE(cpu.recipe, std::string("scratch"));
+    QCOMPARE(cpu.optimizer, std::string("adamw"));
+    QCOMPARE(cpu.lr, 0.001);
     QCOMPARE(TrainingForm::machine_defaults(false, 32).preset, std::string("ann-r50"));
+    QCOMPARE(TrainingForm::default_recipe("ann-r101"), QString("paper"));
+    QCOMPARE(TrainingForm::default_recipe("ann-r18-d8"), QString("scratch"));
 
     Settings settings;
     TrainingForm form(settings);
@@ -114,6 +125,124 @@ class TestTrainingTab : public QObject {
     QVERIFY(changed.contains("Learning rate") && changed.contains("Batch"));
     QCOMPARE(form.config().lr, 0.02);
     QCOMPARE(form.config().batch, 4);
+  }
+
+  // The recipe list: the built-ins with their summaries, "From file…"; choosing one fills in the
+  // fields (optimizer, warm-up, EMA included) and keeps what the form has no field for; the fields
+  // stay editable; another recipe undoes what the previous one set.
+  void a_recipe_fills_in_the_hyperparameters() {
+    Settings settings;
+    TrainingForm form(settings);
+    form.set_config(pl::core::train::TrainConfig{});  // ann-r50, the paper's recipe
+    auto* recipe = form.findChild<QComboBox*>("recipe");
+    auto* optimizer = form.findChild<QComboBox*>("optimizer");
+    QVERIFY(recipe && optimizer);
+    for (const auto& r : pl::core::train::builtin_recipes()) {
+      const int i = recipe->findData(QString::fromStdString(r.name));
+      QVERIFY2(i >= 0, r.name.c_str());
+      QCOMPARE(recipe->itemData(i, Qt::ToolTipRole).toString(), QString::fromStdString(r.summary));
+    }
+    QVERIFY(recipe->findText("From file…") >= 0);
+    QCOMPARE(recipe->currentText(), QString("paper"));
+    QCOMPARE(form.recipe_choice(), QString());
+
+    recipe->setCurrentIndex(recipe->findData("scratch"));
+    auto c = form.config();
+    QCOMPARE(c.recipe, std::string("scratch"));
+    QCOMPARE(c.optimizer, std::string("adamw"));
+    QCOMPARE(c.ema_decay, 0.999);
+    QCOMPARE(c.warmup_iters, 300);
+    QCOMPARE(c.lr, 0.001);
+    QCOMPARE(c.min_lr, 1e-5);  // no field for it: kept from the recipe
+    QCOMPARE(optimizer->currentText(), QString("AdamW"));
+    QCOMPARE(form.findChild<QDoubleSpinBox*>("ema_decay")->value(), 0.999);
+    QCOMPARE(form.recipe_choice(), QString("scratch"));
+    QVERIFY(form.findChild<QLabel*>("recipe_note")->text().contains("AdamW"));
+    QVERIFY(form.changed_fields().contains("Optimizer") && form.changed_fields().contains("EMA decay"));
+
+    // Still editable after; the user's pick survives a preset change.
+    form.findChild<QSpinBox*>("warmup_iters")->setValue(50);
+    auto* preset = form.findChildren<QComboBox*>().at(1);
+    for (QComboBox* b : form.findChildren<QComboBox*>()) {
+      if (b->findData("ann-r101") >= 0) preset = b;
+    }
+    preset->setCurrentIndex(preset->findData("ann-r101"));
+    c = form.config();
+    QCOMPARE(c.preset, std::string("ann-r101"));
+    QCOMPARE(c.warmup_iters, 50);
+    QCOMPARE(c.optimizer, std::string("adamw"));
+
+    // Back to the paper's: everything "scratch" set is the paper's again.
+    recipe->setCurrentIndex(recipe->findData("paper"));
+    c = form.config();
+    QCOMPARE(c.optimizer, std::string("sgd"));
+    QCOMPARE(c.ema_decay, 0.0);
+    QCOMPARE(c.warmup_iters, 0);
+    QCOMPARE(c.min_lr, 1e-4);
+    QCOMPARE(c.dice_weight, 0.0);
+    QVERIFY2(form.changed_fields() == QStringList{"Preset"}, qPrintable(form.changed_fields().join(", ")));
+  }
+
+  // Until the user picks a recipe, the preset's default applies: "scratch" for the small CPU presets,
+  // "paper" for ann-r50.
+  void a_preset_change_applies_its_default_recipe_until_one_is_picked() {
+    Settings settings;
+    TrainingForm form(settings);
+    form.set_config(pl::core::train::TrainConfig{});
+    QComboBox* preset = nullptr;
+    for (QComboBox* b : form.findChildren<QComboBox*>()) {
+      if (b->findData("ann-r18-live") >= 0) preset = b;
+    }
+    QVERIFY(preset);
+    preset->setCurrentIndex(preset->findData("ann-r18-live"));
+    QCOMPARE(form.config().recipe, std::string("scratch"));
+    QCOMPARE(form.config().optimizer, std::string("adamw"));
+    QCOMPARE(form.findChild<QComboBox*>("recipe")->currentText(), QString("scratch"));
+    preset->setCurrentIndex(preset->findData("ann-r50"));
+    QCOMPARE(form.config().recipe, std::string("paper"));
+    QCOMPARE(form.config().optimizer, std::string("sgd"));
+    QCOMPARE(form.recipe_choice(), QString());
+  }
+
+  // A recipe file: applied and listed by its name; a bad one changes nothing and says which file and
+  // which key.
+  void recipe_files_good_and_bad() {
+    QTemporaryDir tmp;
+    const QString good = QDir(tmp.path()).filePath("short.json"), bad = QDir(tmp.path()).filePath("typo.json");
+    auto write = [](const QString& path, const QByteArray& text) {
+      QFile f(path);
+      return f.open(QIODevice::WriteOnly) && f.write(text) == text.size();
+    };
+    QVERIFY(write(good, R"({"optimizer": "adamw", "lr": 0.002, "epochs": 7})"));
+    QVERIFY(write(bad, R"({"lr": 0.003, "learnig_rate": 0.1})"));
+    Settings settings;
+    TrainingForm form(settings);
+    form.set_config(pl::core::train::TrainConfig{});
+    auto* recipe = form.findChild<QComboBox*>("recipe");
+
+    QVERIFY(form.choose_recipe(good));
+    QCOMPARE(form.config().optimizer, std::string("adamw"));
+    QCOMPARE(form.config().lr, 0.002);
+    QCOMPARE(form.config().epochs, 7);
+    QCOMPARE(form.config().recipe, std::string("short"));
+    QCOMPARE(recipe->currentText(), QString("short.json"));
+    QCOMPARE(form.recipe_choice(), good);
+    QVERIFY(form.recipe_error().isEmpty());
+
+    QVERIFY(!form.choose_recipe(bad));
+    const QString error = form.recipe_error();
+    QVERIFY2(error.contains(bad) && error.contains("learnig_rate"), qPrintable(error));
+    QVERIFY(form.findChild<QLabel*>("recipe_error")->isVisibleTo(&form));
+    QCOMPARE(form.config().lr, 0.002);  // nothing changed
+    QCOMPARE(recipe->currentText(), QString("short.json"));
+    QCOMPARE(form.recipe_choice(), good);
+
+    QVERIFY(!form.choose_recipe(QDir(tmp.path()).filePath("missing.json")));
+    QVERIFY2(form.recipe_error().contains("missing.json"), qPrintable(form.recipe_error()));
+    QVERIFY(form.choose_recipe("paper"));
+    QVERIFY(form.recipe_error().isEmpty());
+    QCOMPARE(form.config().optimizer, std::string("sgd"));
+    QCOMPARE(form.config().epochs, 500);  // the file set it: back to the paper's
   }
 
   void summary_of_the_real_data_set_and_of_a_bad_folder() {
@@ -219,10 +348,29 @@ class TestTrainingTab : public QObject {
     cfg.device = "cpu";
     cfg.out_dir = out.toStdString();
     tab.form()->set_config(cfg);
+    // The recipe chosen in the list is what the run gets (and the choice is remembered). Choosing the
+    // entry on show (this machine's default) counts as a choice too.
+    auto* recipe = tab.form()->findChild<QComboBox*>("recipe");
+    recipe->setCurrentIndex(recipe->findData("paper"));
+    QCOMPARE(tab.form()->config().optimizer, std::string("sgd"));
+    recipe->setCurrentIndex(recipe->findData("scratch"));
+    QCOMPARE(tab.form()->config().optimizer, std::string("adamw"));
+    tab.form()->findChild<QDoubleSpinBox*>("ema_decay")->setValue(0.5);
+    Q_EMIT recipe->activated(recipe->currentIndex());
+    QCOMPARE(tab.form()->config().ema_decay, 0.999);
     QSignalSpy finished(&tab, &TrainingTab::run_finished);
     QVERIFY(tab.start());
     QVERIFY2(finished.wait(120000), qPrintable(tab.log_text()));
     QCOMPARE(finished.takeFirst().at(0).toInt(), static_cast<int>(TrainPhase::Finished));
+    {
+      QFile json(QDir(out).filePath("config.json"));
+      QVERIFY(json.open(QIODevice::ReadOnly));
+      const auto run = pl::core::train::TrainConfig::from_json(json.readAll().toStdString());
+      QCOMPARE(run.recipe, std::string("scratch"));
+      QCOMPARE(run.optimizer, std::string("adamw"));
+      QCOMPARE(run.ema_decay, 0.999);
+      QCOMPARE(run.epochs, 1);
+    }
     QCOMPARE(tab.charts()->validation_points(), 1);  // one epoch, one validation point, drawn as a marker
     QVERIFY(tab.form()->output_folder() != out);
     QVERIFY(!QFileInfo::exists(tab.form()->output_folder()));
@@ -233,6 +381,9 @@ class TestTrainingTab : public QObject {
       QCOMPARE(again.config().preset, std::string("ann-r18-live"));
       QCOMPARE(again.config().epochs, 1);
       QCOMPARE(again.config().data_root, data.toStdString());
+      QCOMPARE(again.recipe_choice(), QString("scratch"));
+      QCOMPARE(again.config().optimizer, std::string("adamw"));
+      QCOMPARE(again.findChild<QComboBox*>("recipe")->currentText(), QString("scratch"));
     }
 
     // A start that fails (no images) leaves no run folder and no progress behind.
