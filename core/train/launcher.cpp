@@ -207,11 +207,12 @@ LaunchResult launch_and_supervise(const LaunchPlan& plan, void (*log)(const std:
       result.failed_rank = rank;
       result.exit_code = r < 0 ? 1 : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
       result.message = r < 0 ? "rank " + std::to_string(rank) + " could not be waited for" : describe_exit(rank, pids[i], status);
-      if (left > 0) {
+      const bool cancelled = result.exit_code == 130;  // SIGINT/SIGTERM passed on: every rank stops there
+      if (left > 0 && !cancelled) {
         log(result.message + "; the other ranks stop within " + std::to_string(static_cast<int>(plan.grace_s)) +
             " s (or are stopped)");
-        term_at = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(plan.grace_s * 1000));
       }
+      if (left > 0) term_at = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(plan.grace_s * 1000));
     }
     const auto now = Clock::now();
     if (term_at && now >= *term_at && !kill_at) {
