@@ -1,7 +1,17 @@
 #include "core/video/gst_errors.h"
 
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
 namespace pl::core::gst {
 namespace {
+
+struct ThreadCause {
+  std::string cause;
+  std::chrono::steady_clock::time_point when;
+};
+thread_local ThreadCause t_cause;  // each streaming thread's own: no lock
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -22,6 +32,42 @@ std::string what(const SourceSpec& spec) {
 
 }  // namespace
 
+std::string network_cause(const std::string& text) {
+  std::string t = text;
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  // Most specific first; HTTP/RTSP status codes by their words (a bare "401" can be part of a port).
+  static const std::pair<const char*, const char*> causes[] = {
+      {"connection refused", "connection refused"},
+      {"name or service not known", "could not resolve host"},
+      {"temporary failure in name resolution", "could not resolve host"},
+      {"error resolving", "could not resolve host"},
+      {"could not resolve", "could not resolve host"},
+      {"no route to host", "no route to host"},
+      {"network is unreachable", "network unreachable"},
+      {"connection reset", "connection reset by the server"},
+      {"unauthorized", "401 Unauthorized"},
+      {"forbidden", "403 Forbidden"},
+      {"not found (404)", "404 Not Found"},
+      {"404 not found", "404 Not Found"},
+      {"service unavailable", "503 Service Unavailable"},
+      {"timed out", "timeout"},
+      {"timeout", "timeout"},
+  };
+  for (const auto& [needle, cause] : causes) {
+    if (t.find(needle) != std::string::npos) return cause;
+  }
+  return {};
+}
+
+void note_thread_network_cause(const std::string& cause) { t_cause = {cause, std::chrono::steady_clock::now()}; }
+
+std::string take_thread_network_cause() {
+  ThreadCause c = std::move(t_cause);
+  t_cause = {};
+  if (c.cause.empty() || std::chrono::steady_clock::now() - c.when > std::chrono::seconds(10)) return {};
+  return c.cause;
+}
+
 VideoError no_video_error(const SourceSpec& spec, const std::vector<std::string>& streams_seen) {
   VideoError e;
   e.category = VideoErrorCategory::NoVideo;
@@ -38,6 +84,8 @@ VideoError classify(const GError* error, const std::string& debug, const ErrorCo
   e.detail = redact_credentials((error ? std::string(error->message) : std::string()) +
                                 (debug.empty() ? "" : " | " + debug));
   const std::string gst_text = error ? redact_credentials(error->message) : "unknown error";
+  // For a network source, the cause in words when something said it; GStreamer's sentence otherwise.
+  const std::string reason = network && !ctx.cause.empty() ? ctx.cause + "." : gst_text;
   auto set = [&](VideoErrorCategory c, std::string msg, bool transient) {
     e.category = c;
     e.message = std::move(msg);
@@ -56,13 +104,18 @@ VideoError classify(const GError* error, const std::string& debug, const ErrorCo
     return e;
   }
 
+  if (network && (ctx.cause == "401 Unauthorized" || ctx.cause == "403 Forbidden")) {
+    set(VideoErrorCategory::PermissionDenied,
+        "Cannot open " + what(spec) + ": access denied (" + ctx.cause + "); check the user name and password.", false);
+    return e;
+  }
   if (error->domain == GST_RESOURCE_ERROR) {
     switch (error->code) {
       case GST_RESOURCE_ERROR_NOT_FOUND:
         if (device && ctx.had_frames) {
           set(VideoErrorCategory::DeviceLost, "Lost " + what(spec) + ": it was unplugged or switched off.", true);
         } else if (network) {
-          set(VideoErrorCategory::Network, "Cannot reach " + what(spec) + ": " + gst_text, true);
+          set(VideoErrorCategory::Network, "Cannot reach " + what(spec) + ": " + reason, true);
         } else {
           set(VideoErrorCategory::NotFound, "Cannot open " + what(spec) + ": it does not exist.", false);
         }
@@ -83,7 +136,7 @@ VideoError classify(const GError* error, const std::string& debug, const ErrorCo
       case GST_RESOURCE_ERROR_FAILED:
         if (network) {
           set(VideoErrorCategory::Network,
-              (ctx.had_frames ? "Lost " : "Cannot connect to ") + what(spec) + ": " + gst_text, true);
+              (ctx.had_frames ? "Lost " : "Cannot connect to ") + what(spec) + ": " + reason, true);
         } else if (device) {
           if (ctx.had_frames) {
             set(VideoErrorCategory::DeviceLost, "Lost " + what(spec) + ": " + gst_text, true);
@@ -132,6 +185,10 @@ VideoError classify(const GError* error, const std::string& debug, const ErrorCo
   if (error->domain == GST_CORE_ERROR && error->code == GST_CORE_ERROR_NEGOTIATION) {
     set(VideoErrorCategory::DecodeError,
         "Cannot play " + what(spec) + ": its video format could not be converted (" + gst_text + ").", false);
+    return e;
+  }
+  if (network && !ctx.cause.empty()) {
+    set(VideoErrorCategory::Network, (ctx.had_frames ? "Lost " : "Cannot connect to ") + what(spec) + ": " + reason, true);
     return e;
   }
   set(VideoErrorCategory::Internal, "Video error on " + what(spec) + ": " + gst_text, network || device);

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gst/app/gstappsink.h>
@@ -98,6 +99,9 @@ struct GstFrameSource::Impl {
   std::vector<std::string> other_streams;   // guarded by pads_mutex
   double rate = 1.0;
   bool failed = false;
+  std::string warning_cause;                // network sources: the cause named by the last element warning
+  std::mutex cause_mutex;
+  std::string logged_cause;                 // guarded by cause_mutex; set by on_bus_sync (streaming threads)
 
   Impl(GstFrameSource* s, SourceSpec sp) : self(s), spec(std::move(sp)) { gst_video_info_init(&video_info); }
   ~Impl() {
@@ -206,13 +210,39 @@ struct GstFrameSource::Impl {
       self->set_state(want_playing ? SourceState::Playing : SourceState::Paused);
   }
 
+  // Why a network source failed, in words: the error's own text, else what GStreamer logged on the
+  // element's thread just before it posted the error, else the element's last warning.
+  std::string network_cause(const GError* err, const gchar* dbg) {
+    std::string cause = gst::network_cause(std::string(err ? err->message : "") + " | " + (dbg ? dbg : ""));
+    if (cause.empty()) {
+      std::lock_guard<std::mutex> lock(cause_mutex);
+      cause = std::exchange(logged_cause, {});
+    }
+    return cause.empty() ? warning_cause : cause;
+  }
+
+  // Runs on the thread that posts the message: for an error or warning, the network cause that thread
+  // logged just before (gst_errors.h) is kept for handle().
+  static GstBusSyncReply on_bus_sync(GstBus*, GstMessage* msg, gpointer user) {
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR || GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
+      std::string cause = gst::take_thread_network_cause();
+      if (!cause.empty()) {
+        auto* impl = static_cast<Impl*>(user);
+        std::lock_guard<std::mutex> lock(impl->cause_mutex);
+        impl->logged_cause = std::move(cause);
+      }
+    }
+    return GST_BUS_PASS;
+  }
+
   void handle(GstMessage* msg) {
     switch (GST_MESSAGE_TYPE(msg)) {
       case GST_MESSAGE_ERROR: {
         GError* err = nullptr;
         gchar* dbg = nullptr;
         gst_message_parse_error(msg, &err, &dbg);
-        const gst::ErrorContext ctx{&spec, had_frames, missing_plugins};
+        gst::ErrorContext ctx{&spec, had_frames, missing_plugins, {}};
+        if (spec.kind == SourceKind::Uri) ctx.cause = network_cause(err, dbg);
         VideoError e = gst::classify(err, dbg ? dbg : "", ctx);
         g_clear_error(&err);
         g_free(dbg);
@@ -224,6 +254,11 @@ struct GstFrameSource::Impl {
         gchar* dbg = nullptr;
         gst_message_parse_warning(msg, &err, &dbg);
         log->info("{}: GStreamer warning: {}", spec.describe(), redact_credentials(err ? err->message : ""));
+        if (spec.kind == SourceKind::Uri) {
+          const std::string cause =
+              gst::network_cause(std::string(err ? err->message : "") + " | " + (dbg ? dbg : ""));
+          if (!cause.empty()) warning_cause = cause;
+        }
         g_clear_error(&err);
         g_free(dbg);
         return;
@@ -425,6 +460,12 @@ struct GstFrameSource::Impl {
       return;
     }
     bus = gst_element_get_bus(pipeline);
+    warning_cause.clear();
+    {
+      std::lock_guard<std::mutex> lock(cause_mutex);
+      logged_cause.clear();
+    }
+    if (spec.kind == SourceKind::Uri) gst_bus_set_sync_handler(bus, &Impl::on_bus_sync, this, nullptr);
     {
       std::lock_guard<std::mutex> lock(mutex);
       wake_bus = GST_BUS(gst_object_ref(bus));
@@ -661,6 +702,7 @@ struct GstFrameSource::Impl {
       pipeline = nullptr;
     }
     if (bus) {
+      gst_bus_set_sync_handler(bus, nullptr, nullptr, nullptr);  // the streaming threads are joined
       gst_bus_set_flushing(bus, TRUE);
       gst_object_unref(bus);
       bus = nullptr;

@@ -18,6 +18,8 @@
 //     state. on_state/on_error/on_reconnect run here.
 //   - Streaming thread (GStreamer's, appsink): converts the sample and calls on_frame. It shares only
 //     atomics with the control thread and talks to it by posting application messages on the bus.
+//     For network sources, a bus sync handler on the posting thread hands the failure's cause that
+//     GStreamer logged there ("connection refused") to the control thread under a mutex.
 //   - Public methods: any thread; only stop() blocks (it joins the control thread, which sets the
 //     pipeline to NULL, which waits for an on_frame in progress to return).
 //   Live sources: pause() freezes delivery but keeps the pipeline running (the connection and the

@@ -7,6 +7,7 @@
 #include <gst/gst.h>
 
 #include "core/log/log.h"
+#include "core/video/gst_errors.h"
 #include "core/video/video_error.h"
 
 namespace pl::core {
@@ -30,9 +31,19 @@ void log_function(GstDebugCategory* category, GstDebugLevel level, const gchar* 
   (void)function;
   (void)line;
   auto* logger = static_cast<spdlog::logger*>(user_data);
+  const gchar* text = nullptr;
+  if (level <= GST_LEVEL_WARNING) {
+    // Network sources often say why they failed only here ("Connection refused"), not in their error
+    // message: keep it for the source's error report (gst_errors.h), whatever the logger's level.
+    text = gst_debug_message_get(message);
+    if (text) {
+      const std::string cause = gst::network_cause(text);
+      if (!cause.empty()) gst::note_thread_network_cause(cause);
+    }
+  }
   const spdlog::level::level_enum lvl = to_spdlog(level);
   if (!logger->should_log(lvl)) return;
-  const gchar* text = gst_debug_message_get(message);
+  if (!text) text = gst_debug_message_get(message);
   std::string who;
   // GST_OBJECT_NAME without the object lock, like GStreamer's own log printer: the caller often holds
   // that lock already (gst_object_get_name here deadlocks in gst_pad_set_active).
