@@ -42,9 +42,6 @@ class DistError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The backends this build can use ("gloo", "nccl", comma separated; empty: none).
-std::string distributed_backends();
-
 class DistContext {
  public:
   // Rendezvous with the other ranks (bounded by options.timeout_s) and opens the process group for

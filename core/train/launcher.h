@@ -43,6 +43,10 @@ struct DistOptions {
   void validate() const;
 };
 
+// The c10d backends this build can use ("gloo", "nccl", comma separated; empty: this build has no
+// distributed training). Defined in core/train/distributed.cpp.
+std::string distributed_backends();
+
 // The torchrun environment of this process: nullopt when neither RANK nor WORLD_SIZE is set.
 // Throws std::invalid_argument naming the variable and its value when one is malformed or missing.
 std::optional<DistOptions> dist_options_from_env();
