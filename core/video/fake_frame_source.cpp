@@ -61,7 +61,7 @@ Frame FakeFrameSource::make_frame(int64_t index, bool preroll) const {
                                   ", got type " + std::to_string(f.bgr.type()) + " " + std::to_string(f.bgr.cols) +
                                   "x" + std::to_string(f.bgr.rows));
   } else {
-    f.bgr = make_index_pattern(index, options_.size);
+    f.bgr = make_index_pattern(index % 65536, options_.size);  // the pattern holds 16 bits; endless sources wrap
   }
   f.index = index;
   f.pts_ns = options_.fps > 0 ? static_cast<int64_t>(index * 1e9 / options_.fps) : -1;

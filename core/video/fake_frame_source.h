@@ -1,6 +1,6 @@
 #pragma once
 // FakeFrameSource: a FrameSource for tests and demos with no GStreamer. Frames carry their index in
-// the picture (core/video/index_pattern.h), or show what `picture` draws. It can be told to fail on open, fail after N frames, run
+// the picture (core/video/index_pattern.h; modulo 65536), or show what `picture` draws. It can be told to fail on open, fail after N frames, run
 // slowly (extra cost per frame on the streaming thread) or stall.
 //
 // Threading model: one internal thread plays the role of both the streaming and the control thread:

@@ -465,6 +465,31 @@ class TestLiveTab : public QObject {
     QVERIFY(!again.live_tab()->overlay_limit_to_view());
   }
 
+  // The HUD's drop counters are the current source's: a source that outruns the model drops many
+  // frames; the next one starts again from 0. The next source delivers one frame and stalls, so it
+  // can drop at most that one inference frame (the old source's last frame may still wait in the
+  // model's mailbox when it arrives) and no display frame (the session clears its display slot).
+  void drop_counters_restart_for_each_source() {
+    MainWindow w;
+    w.show();
+    LiveTab* live = w.live_tab();
+    w.open_path(checkpoint_);
+    pl::core::FakeSourceOptions fast;
+    fast.fps = 0;  // back to back: far faster than any model
+    live->open_frame_source(std::make_unique<pl::core::FakeFrameSource>(fast), "fast");
+    QVERIFY2(wait_until([&] {
+      return live->model()->status() == ModelStatus::kRunning && live->hud()->state().dropped_inference > 10;
+    }, 60000), qPrintable(QString::number(live->hud()->state().dropped_inference)));
+
+    pl::core::FakeSourceOptions one;
+    one.stall_after_frames = 1;
+    live->open_frame_source(std::make_unique<pl::core::FakeFrameSource>(one), "one frame");
+    QVERIFY(wait_until([&] { return live->frames_shown() == 1 && live->current_frame() == 0; }, 20000));
+    QVERIFY2(live->hud()->state().dropped_inference <= 1,
+             qPrintable(QString::number(live->hud()->state().dropped_inference)));
+    QCOMPARE(live->hud()->state().dropped_display, 0LL);
+  }
+
   void the_test_pattern_is_live_without_transport() {
     MainWindow w;
     w.show();
