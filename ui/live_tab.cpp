@@ -124,9 +124,7 @@ void LiveTab::connect_session() {
   connect(bridge_, &B::stateChanged, this, &LiveTab::on_state);
   connect(bridge_, &B::errorOccurred, this, &LiveTab::on_error);
   connect(bridge_, &B::reconnecting, this, &LiveTab::on_reconnect);
-  connect(bridge_, &B::maskReady, this, [this](qint64 frame, qint64, double percent) {
-    on_mask_area(frame, percent / 100.0);
-  });
+  connect(bridge_, &B::maskFootprint, this, [this](qint64 frame, const cv::Mat& mask) { on_mask(frame, mask); });
   connect(bridge_, &B::inferenceFailed, this, [this](const QString& message) {
     model_->set_message(message);
     view_->show_toast(tr("Inference failed: %1").arg(message), 4000);
@@ -562,11 +560,19 @@ void LiveTab::previous_detection() {
   seek(f);
 }
 
-void LiveTab::on_mask_area(int64_t frame, double area_fraction) {
+// Each mask's footprint (LiveSessionBridge::maskFootprint): the review's polyp events and the alert,
+// once per new event rather than on every flicker (docs/metrics.md §6).
+void LiveTab::on_mask(int64_t frame, const cv::Mat& mask) {
   if (source_spec_.isEmpty()) return;  // a late mask of a closed source
-  review_->detections()->record(frame, area_fraction);
+  review_->detections()->record_mask(frame, mask);
   using E = core::review::PolypAlert::Event;
-  const E e = alert_.update(area_fraction);
+  E e = E::None;
+  try {
+    e = alert_.update_mask(mask);
+  } catch (const std::invalid_argument&) {  // a mask of another size: a new source's first mask
+    alert_.reset();
+    e = alert_.update_mask(mask);
+  }
   if (e == E::Appeared) view_->set_alert(true);
   if (e == E::Cleared) view_->set_alert(false);
 }

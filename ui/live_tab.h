@@ -135,7 +135,7 @@ class LiveTab : public QWidget {
   void on_error(const core::VideoError& e);
   void on_reconnect(const core::ReconnectInfo& r);
   void on_segmenter(std::shared_ptr<core::PredictorSegmenter> segmenter);
-  void on_mask_area(int64_t frame, double area_fraction);
+  void on_mask(int64_t frame, const cv::Mat& mask);
 
   Settings& settings_;
   SourceBar* source_bar_ = nullptr;

@@ -26,6 +26,7 @@ class LiveSessionBridge : public QObject {
   Q_OBJECT
  public:
   explicit LiveSessionBridge(LiveSession& session, QObject* parent = nullptr);
+  static constexpr int kFootprintWidth = 160;
 
  Q_SIGNALS:
   void updateReady();  // a new frame and/or mask: call session.take_update()
@@ -34,6 +35,10 @@ class LiveSessionBridge : public QObject {
   void errorOccurred(const pl::core::VideoError& error);
   void reconnecting(const pl::core::ReconnectInfo& info);  // "reconnecting in 2 s…"
   void maskReady(qint64 frameIndex, qint64 ptsNs, double polypAreaPercent);  // e.g. detection timeline
+  // The same mask shrunk on the worker thread to at most kFootprintWidth px wide (nearest
+  // neighbour, non-zero = polyp): where the polyps are, for polyp events and the once-per-event alert
+  // (core/review/polyp_events.h) without a full-resolution mask crossing to the GUI thread.
+  void maskFootprint(qint64 frameIndex, const cv::Mat& mask);
   void inferenceFailed(const QString& message);
 };
 
@@ -43,3 +48,4 @@ Q_DECLARE_METATYPE(pl::core::SourceState)
 Q_DECLARE_METATYPE(pl::core::SourceInfo)
 Q_DECLARE_METATYPE(pl::core::VideoError)
 Q_DECLARE_METATYPE(pl::core::ReconnectInfo)
+Q_DECLARE_METATYPE(cv::Mat)

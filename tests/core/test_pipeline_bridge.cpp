@@ -43,6 +43,42 @@ class TestPipelineBridge : public QObject {
     session.stop();
   }
 
+  // Each mask also arrives as a small footprint (<= kFootprintWidth px wide, the frame's aspect, polyp
+  // where the mask had it) for the review's polyp events and the alert.
+  void masks_arrive_as_footprints() {
+    class LeftHalf : public FrameSegmenter {
+     public:
+      SegmentResult segment(const cv::Mat& bgr) override {
+        SegmentResult r;
+        r.mask = cv::Mat::zeros(bgr.size(), CV_8UC1);
+        r.mask(cv::Rect(0, 0, bgr.cols / 2, bgr.rows)).setTo(1);
+        return r;
+      }
+      std::string describe() const override { return "left half"; }
+    };
+    LiveSession session;
+    LiveSessionBridge bridge(session);
+    std::vector<cv::Mat> footprints;
+    QObject receiver;  // destroyed before `footprints`: queued calls still pending then are dropped
+    connect(&bridge, &LiveSessionBridge::maskFootprint, &receiver,
+            [&](qint64, const cv::Mat& m) { footprints.push_back(m); });
+    session.set_segmenter(std::make_unique<LeftHalf>());
+    FakeSourceOptions so;
+    so.fps = 50.0;
+    so.num_frames = 10;
+    so.size = {640, 480};
+    so.live = false;
+    session.set_source(std::make_unique<FakeFrameSource>(so));
+    session.start();
+    QTRY_VERIFY_WITH_TIMEOUT(!footprints.empty(), 10000);
+    session.stop();
+    const cv::Mat& f = footprints.front();
+    QCOMPARE(f.cols, LiveSessionBridge::kFootprintWidth);
+    QCOMPARE(f.rows, 120);
+    QCOMPARE(cv::countNonZero(f.colRange(0, 80)), 80 * 120);
+    QCOMPARE(cv::countNonZero(f.colRange(80, 160)), 0);
+  }
+
   void errors_carry_their_category() {
     LiveSession session;
     LiveSessionBridge bridge(session);
