@@ -37,6 +37,11 @@ bool InferenceWorker::submit(const Frame& frame) {
   return inbox_.put(frame);
 }
 
+void InferenceWorker::new_source() {
+  inbox_.try_take();
+  reset_view_ = true;
+}
+
 void InferenceWorker::set_segmenter(std::unique_ptr<FrameSegmenter> segmenter) {
   std::lock_guard<std::mutex> lock(mutex_);
   has_segmenter_ = segmenter != nullptr;
@@ -95,6 +100,7 @@ void InferenceWorker::run() {
     try {
       SegmentResult r = segmenter_->segment(frame->bgr);
       MaskResult m;
+      if (reset_view_.exchange(false)) view_tracker_.reset();
       m.view = view_tracker_.update(frame->bgr);
       m.mask = m.view ? m.view->clip(r.mask) : std::move(r.mask);
       m.frame_index = frame->index;

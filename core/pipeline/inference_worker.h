@@ -73,6 +73,10 @@ class InferenceWorker {
   // Frames are ignored while no segmenter is set or after stop().
   bool submit(const Frame& frame);
 
+  // A new source: the frame still waiting for the model is discarded (not counted as a drop: the
+  // source it came from is gone), and the field of view is detected afresh from the next frame.
+  void new_source();
+
   // Replaces the model (nullptr unloads it); takes effect before the next frame.
   void set_segmenter(std::unique_ptr<FrameSegmenter> segmenter);
   bool has_segmenter() const;
@@ -97,6 +101,7 @@ class InferenceWorker {
   std::string description_;
   InferenceStats stats_;  // processed/failed/timings written by the worker thread
   FieldOfViewTracker view_tracker_;  // worker thread only
+  std::atomic<bool> reset_view_{false};  // set by new_source(), taken by the worker thread
 };
 
 }  // namespace pl::core

@@ -28,6 +28,7 @@ void LiveSession::set_source(std::unique_ptr<FrameSource> source) {
   shown_ = Frame();
   capture_rate_.reset();
   source_epoch_ = Clock::now().time_since_epoch().count();
+  worker_->new_source();
   worker_->start();  // no-op if running; restarts after stop()
   if (!source) return;
   source_ = std::move(source);
