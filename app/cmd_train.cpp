@@ -1,7 +1,7 @@
 // polyplens train: headless training on Kvasir-SEG style folders (core/train/trainer.h); --data may be
 // repeated to train on several folders together (core/data/dataset.h).
-// Defaults are the paper's recipe. SIGINT/SIGTERM cancel cleanly with a resumable last.pt;
-// a second signal exits at once.
+// The paper's recipe for ann-r50/ann-r101, --recipe scratch for the small presets (core/train/recipes.h).
+// SIGINT/SIGTERM cancel cleanly with a resumable last.pt; a second signal exits at once.
 //
 // Data-parallel (docs/distributed.md): `--nproc N` makes this process a launcher that starts N ranks of
 // `polyplens train` on this machine (core/train/launcher.h) and forwards SIGINT/SIGTERM (cancel) and
@@ -141,8 +141,9 @@ int train_main(const Argv& argv) {
   Args args("train",
             "Train the ANN segmenter on Kvasir-SEG style folders (images/ + masks/; repeat --data to train on\n"
             "several, e.g. --data kvasir-seg --data CVC-ClinicDB). Defaults are the paper's\n"
-            "recipe (SGD 0.01, momentum 0.9, wd 5e-4, batch 10, 500 epochs, poly 0.9, CE + 0.4 aux CE);\n"
-            "--recipe scratch is the one measured best for training from scratch (docs/recipe.md).\n"
+            "recipe (SGD 0.01, momentum 0.9, wd 5e-4, batch 10, 500 epochs, poly 0.9, CE + 0.4 aux CE) for\n"
+            "ann-r50/ann-r101; the small presets default to --recipe scratch, measured best for training\n"
+            "from scratch (docs/recipe.md section 6).\n"
             "The run directory gets config.json, split.json, last.pt, best.pt and metrics.jsonl.\n"
             "Ctrl-C stops cleanly with a resumable last.pt; continue with --resume --out RUN_DIR.");
   // Every TrainConfig setting with a flag comes from its one field list (train_config.h); the rest
@@ -175,7 +176,8 @@ int train_main(const Argv& argv) {
   std::string recipes;
   for (const auto& r : pl::core::train::builtin_recipes()) recipes += "\n      " + r.name + ": " + r.summary;
   args.option("recipe",
-              "named recipe applied before the other flags, or a JSON file of config.json keys:" + recipes, "paper");
+              "named recipe applied before the other flags, or a JSON file of config.json keys (default: "
+              "paper for ann-r50/ann-r101 or with --backbone-weights, scratch for the other presets):" + recipes);
   args.option("crop", "training crop HxW (default: 512x1024 for ann-r50/ann-r101, else the preset's input size)")
       .option("scale", "RandomResize base scale LONGxSHORT (default: twice the crop)")
       .option("ratio", "RandomResize ratio range MIN,MAX", "0.5,2.0")
@@ -209,8 +211,12 @@ int train_main(const Argv& argv) {
   if (!from_saved) c.data_root = pl::core::data::default_data_root();
   // The recipe comes before the flags, so `--recipe scratch --epochs 300` changes only the length.
   if (!from_saved || args.has("recipe")) {
+    const std::string preset = args.has("preset") ? args.get("preset") : c.preset;
+    const std::string recipe = args.has("recipe")
+                                   ? args.get("recipe")
+                                   : pl::core::train::default_recipe(preset, args.has("backbone-weights"));
     try {
-      pl::core::train::apply_recipe(c, args.get("recipe"));
+      pl::core::train::apply_recipe(c, recipe);
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }

@@ -342,8 +342,7 @@ core::train::TrainConfig TrainingForm::machine_defaults(bool has_cuda, int cpu_t
 }
 
 QString TrainingForm::default_recipe(const QString& preset) {
-  return preset == QStringLiteral("ann-r50") || preset == QStringLiteral("ann-r101") ? QStringLiteral("paper")
-                                                                                      : QStringLiteral("scratch");
+  return QString::fromStdString(core::train::default_recipe(preset.toStdString()));
 }
 
 QString TrainingForm::recipe_error() const { return recipe_error_->isHidden() ? QString() : recipe_error_->text(); }

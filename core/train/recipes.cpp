@@ -22,6 +22,10 @@ const std::vector<Recipe>& builtin_recipes() {
   return recipes;
 }
 
+std::string default_recipe(const std::string& preset, bool backbone_weights) {
+  return backbone_weights || preset == "ann-r50" || preset == "ann-r101" ? "paper" : "scratch";
+}
+
 void apply_recipe(TrainConfig& cfg, const std::string& name_or_file) {
   for (const auto& r : builtin_recipes()) {
     if (r.name != name_or_file) continue;
