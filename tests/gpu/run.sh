@@ -173,7 +173,7 @@ bs=$(date +%s)
 if [[ "${BUILD_MODE:-cmake}" == direct ]]; then
   say "BUILD_MODE=direct: skipping CMake"
 elif configure -DPOLYPLENS_GPU_EXTRAS=ON; then
-  say "build polyplens and gpu_check with $jobs jobs"
+  [[ $models == 1 ]] || say "build polyplens and gpu_check with $jobs jobs"
   if [[ $models == 1 ]]; then
     say "build polyplens with $jobs jobs (--models: no gpu_check)"
     build_targets polyplens && pl_bin="$build/app/polyplens"
