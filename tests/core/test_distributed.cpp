@@ -23,6 +23,7 @@
 #include "model/checkpoint.h"
 #include "model/segmentor.h"
 #include "support/tiny_model.h"
+#include "support/train_fixtures.h"
 
 namespace fs = std::filesystem;
 using namespace pl::core;
@@ -103,18 +104,7 @@ train::LaunchResult launch(const std::string& mode, const std::string& out, int 
 }
 
 double max_diff(const std::map<std::string, torch::Tensor>& a, const std::map<std::string, torch::Tensor>& b) {
-  if (a.size() != b.size()) return 1e30;
-  double m = 0;
-  for (const auto& [k, v] : a) {
-    const auto it = b.find(k);
-    if (it == b.end()) return 1e30;
-    if (!v.is_floating_point()) {
-      if (!torch::equal(v, it->second)) return 1e30;
-      continue;
-    }
-    m = std::max(m, (v.to(torch::kDouble) - it->second.to(torch::kDouble)).abs().max().item<double>());
-  }
-  return m;
+  return pl::test::max_weight_diff(a, b);
 }
 
 bool has_gloo() { return train::distributed_backends().find("gloo") != std::string::npos; }
@@ -126,13 +116,7 @@ class TestDistributed : public QObject {
 
  private Q_SLOTS:
   void shares_make_up_the_global_batch() {
-    data::DatasetOptions d;
-    d.root = (fs::path(POLYPLENS_TEST_DATA) / "kvasir-seg").string();
-    d.max_images = 7;
-    const auto idx = data::scan_dataset(d);
-    data::LoadOptions lo;
-    lo.long_side = 64;
-    const auto samples = data::load_samples(idx.train, lo);
+    const auto samples = pl::test::kvasir_train_samples(7, 64);
     data::AugmentOptions aug;
     aug.crop_h = aug.crop_w = 32;
     for (int64_t it : {0, 3}) {

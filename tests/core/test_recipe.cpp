@@ -17,6 +17,7 @@
 #include "core/train/weight_ema.h"
 #include "model/checkpoint.h"
 #include "support/tiny_model.h"
+#include "support/train_fixtures.h"
 
 namespace fs = std::filesystem;
 using namespace pl::core;
@@ -48,32 +49,10 @@ void expect_throws_with(F&& f, const std::string& needle) {
   QFAIL(("no exception; expected one mentioning " + needle).c_str());
 }
 
-TrainConfig tiny_run(const std::string& out) {
-  TrainConfig c;
-  c.data_root = (fs::path(POLYPLENS_TEST_DATA) / "kvasir-seg").string();
-  c.max_images = 7;  // official split capped: 6 train, 1 val
-  c.preset = "tiny-test";
-  c.model_options = pl::test::tiny_options();
-  c.crop_h = c.crop_w = 32;
-  c.batch = 2;  // 3 iterations per epoch
-  c.epochs = 2;
-  c.val_every = 1;
-  c.log_every = 2;
-  c.threads = 2;
-  c.out_dir = out;
-  c.seed = 5;
-  return c;
-}
+TrainConfig tiny_run(const std::string& out) { return pl::test::tiny_train_config(out); }
 
 double max_diff(const std::map<std::string, torch::Tensor>& a, const std::map<std::string, torch::Tensor>& b) {
-  if (a.size() != b.size()) return 1e30;
-  double m = 0;
-  for (const auto& [k, v] : a) {
-    const auto it = b.find(k);
-    if (it == b.end()) return 1e30;
-    m = std::max(m, (v.to(torch::kDouble) - it->second.to(torch::kDouble)).abs().max().item<double>());
-  }
-  return m;
+  return pl::test::max_weight_diff(a, b);
 }
 
 std::map<std::string, torch::Tensor> with_prefix(const std::map<std::string, torch::Tensor>& m, const std::string& p) {

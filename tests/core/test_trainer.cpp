@@ -19,6 +19,7 @@
 #include "model/losses.h"
 #include "model/segmentor.h"
 #include "support/tiny_model.h"
+#include "support/train_fixtures.h"
 
 namespace fs = std::filesystem;
 using namespace pl::core;
@@ -29,36 +30,12 @@ namespace {
 
 pl::model::SegmentorOptions tiny() { return pl::test::tiny_options(); }
 
-TrainConfig tiny_config(const std::string& out) {
-  TrainConfig c;
-  c.data_root = (fs::path(POLYPLENS_TEST_DATA) / "kvasir-seg").string();
-  c.max_images = 7;   // official split capped: 6 train, 1 val
-  c.preset = "tiny-test";
-  c.model_options = tiny();
-  c.crop_h = c.crop_w = 32;
-  c.batch = 2;        // 3 iterations per epoch
-  c.epochs = 2;
-  c.val_every = 1;
-  c.log_every = 2;
-  c.threads = 2;
-  c.out_dir = out;
-  c.seed = 5;
-  return c;
-}
+TrainConfig tiny_config(const std::string& out) { return pl::test::tiny_train_config(out); }
 
 std::map<std::string, torch::Tensor> weights(const std::string& path) { return pl::model::read_checkpoint(path).state; }
 
 double max_diff(const std::map<std::string, torch::Tensor>& a, const std::map<std::string, torch::Tensor>& b) {
-  if (a.size() != b.size()) return 1e30;
-  double m = 0;
-  for (const auto& [k, v] : a) {
-    auto it = b.find(k);
-    if (it == b.end()) return 1e30;
-    const double d = (v.to(torch::kDouble) - it->second.to(torch::kDouble)).abs().max().item<double>();
-    if (d > 0) qInfo("differs: %s by %g (max |value| %g)", k.c_str(), d, v.abs().max().item<double>());
-    m = std::max(m, d);
-  }
-  return m;
+  return pl::test::max_weight_diff(a, b);
 }
 
 struct OverfitResult {
@@ -67,13 +44,7 @@ struct OverfitResult {
 };
 
 OverfitResult overfit(int crop, int batch_size, double lr) {
-  data::DatasetOptions d;
-  d.root = (fs::path(POLYPLENS_TEST_DATA) / "kvasir-seg").string();
-  d.max_images = 4;
-  const auto idx = data::scan_dataset(d);
-  data::LoadOptions lo;
-  lo.long_side = crop;
-  const auto samples = data::load_samples(idx.train, lo);
+  const auto samples = pl::test::kvasir_train_samples(4, crop);
   data::AugmentOptions aug;
   aug.crop_h = aug.crop_w = crop;
   aug.photometric = false;
@@ -180,13 +151,7 @@ class TestTrainer : public QObject {
 
   // Batches are a pure function of (seed, iteration).
   void batches_are_reproducible() {
-    data::DatasetOptions d;
-    d.root = (fs::path(POLYPLENS_TEST_DATA) / "kvasir-seg").string();
-    d.max_images = 8;
-    const auto idx = data::scan_dataset(d);
-    data::LoadOptions lo;
-    lo.long_side = 64;
-    const auto samples = data::load_samples(idx.train, lo);
+    const auto samples = pl::test::kvasir_train_samples(8, 64);
     data::AugmentOptions aug;
     aug.crop_h = aug.crop_w = 32;
     train::BatchLoader loader(samples, aug, 2, 9, 3, 6, 2);
