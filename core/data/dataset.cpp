@@ -37,11 +37,10 @@ std::string trim(const std::string& s) {
 }
 
 // Why a recognised image file cannot be decoded by this build ("" when it can): stb_image reads
-// JPEG, PNG, BMP (and TGA, GIF, PNM, PSD), not TIFF or WebP.
+// JPEG, PNG, BMP (and TGA, GIF, PNM, PSD), core/data/tiff.h baseline TIFF; nothing reads WebP.
 std::string undecodable_format(const std::string& path) {
   const std::string ext = lower(fs::path(path).extension().string());
-  if (ext == ".tif" || ext == ".tiff") return "TIFF is not supported by this build's decoder (stb_image); convert to PNG";
-  if (ext == ".webp") return "WebP is not supported by this build's decoder (stb_image); convert to PNG";
+  if (ext == ".webp") return "WebP is not supported by this build's decoder; convert to PNG";
   return "";
 }
 

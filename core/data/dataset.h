@@ -102,7 +102,7 @@ class DatasetError : public std::runtime_error {
 DatasetIndex scan_dataset(const DatasetOptions& options);
 
 // True for the image extensions the scan recognises (case-insensitive): jpg jpeg png bmp tif tiff
-// webp. TIFF and WebP are then reported as not decodable by this build (see decode.h).
+// webp. WebP is then reported as not decodable by this build (see decode.h); TIFF is decoded.
 bool is_image_file(const std::string& path);
 
 // $POLYPLENS_DATA/kvasir-seg; else ../shared/data/kvasir-seg relative to the working directory when it

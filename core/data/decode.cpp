@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/data/dataset.h"
+#include "core/data/tiff.h"
 
 // stb's implementations are compiled here, file-local (STB*_STATIC), so they never clash with a
 // copy inside another library of the process.
@@ -46,6 +47,7 @@ std::vector<unsigned char> read_file(const std::string& path) {
 // when asked (label-index masks).
 Image8 read_any(const std::string& path, std::vector<uint16_t>* wide = nullptr) {
   const auto bytes = read_file(path);
+  if (is_tiff(bytes.data(), bytes.size())) return decode_tiff(bytes.data(), bytes.size(), path);  // by content
   const int len = static_cast<int>(std::min<size_t>(bytes.size(), static_cast<size_t>(INT32_MAX)));
   int w = 0, h = 0, c = 0;
   Image8 out;

@@ -1,8 +1,10 @@
 #pragma once
 // Decoding image and mask files: the one place the data path reads pixels from disk. It uses
-// stb_image (header-only) in every build, so a model trained on a headless GPU server and evaluated
-// on the workstation sees the same pixels. JPEG, PNG (8 and 16 bit), BMP, TGA, GIF (first frame),
-// PNM and PSD; everything after decoding runs on torch tensors.
+// stb_image (header-only) and our own TIFF reader (core/data/tiff.h) in every build, so a model
+// trained on a headless GPU server and evaluated on the workstation sees the same pixels. JPEG, PNG
+// (8 and 16 bit), BMP, TGA, GIF (first frame), PNM and PSD by stb_image; baseline TIFF (8-bit or
+// bilevel; uncompressed, LZW or PackBits), recognised by its header whatever the extension, by
+// tiff.h. Not WebP. Everything after decoding runs on torch tensors (docs/data.md §1).
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -270,7 +270,7 @@ class TestDataset : public QObject {
     write_pair(extra, "cju0qkwl35piu0993l0dewei2", 30, 40, ".png", ".png");
     write_pair(extra, "12", 30, 40, ".png", ".png");
     write_pair(extra, "13", 30, 40, ".png", ".png");
-    fs::rename(extra / "masks" / "13.png", extra / "masks" / "13.tif");  // a TIFF mask: named, pair skipped
+    fs::rename(extra / "masks" / "13.png", extra / "masks" / "13.webp");  // a WebP mask: named, pair skipped
 
     DatasetOptions o;
     o.root = kvasir();
@@ -281,7 +281,7 @@ class TestDataset : public QObject {
     QCOMPARE(idx.summary.train_count, 882);
     QCOMPARE(idx.summary.val_count, 120);
     QCOMPARE(idx.summary.split, std::string("official+all-train"));
-    QVERIFY(has_problem(idx.summary, "13.tif", "TIFF is not supported by this build's decoder (stb_image)"));
+    QVERIFY(has_problem(idx.summary, "13.webp", "WebP is not supported by this build's decoder"));
     std::set<std::string> names;
     for (const auto* list : {&idx.train, &idx.val})
       for (const auto& p : *list) QVERIFY2(names.insert(p.name).second, p.name.c_str());
@@ -324,13 +324,13 @@ class TestDataset : public QObject {
   }
 
   // Files the decoder cannot read and files without a partner are problems naming the file and folder.
-  void unmatched_and_tiff_files_named() {
+  void unmatched_and_webp_files_named() {
     QTemporaryDir dir;
     const fs::path root = dir.path().toStdString();
     fs::create_directories(root / "images");
     fs::create_directories(root / "masks");
     write_pair(root, "good", 20, 20, ".png", ".png");
-    { std::ofstream(root / "images" / "scan.tif", std::ios::binary) << std::string("II*\0", 4); }
+    { std::ofstream(root / "images" / "scan.webp", std::ios::binary) << "RIFF"; }
     write_pair(root, "scan_mask_only", 20, 20, ".png", ".png");
     fs::remove(root / "images" / "scan_mask_only.png");
     { std::ofstream(root / "masks" / "scan.png", std::ios::binary) << "x"; }
@@ -340,20 +340,20 @@ class TestDataset : public QObject {
     o.evaluation = true;
     const auto idx = scan_dataset(o);
     QCOMPARE(int(idx.val.size()), 1);
-    QVERIFY(has_problem(idx.summary, (root / "images" / "scan.tif").string(), "TIFF is not supported"));
-    QVERIFY(has_problem(idx.summary, "scan.tif", "convert to PNG"));
+    QVERIFY(has_problem(idx.summary, (root / "images" / "scan.webp").string(), "WebP is not supported"));
+    QVERIFY(has_problem(idx.summary, "scan.webp", "convert to PNG"));
     QVERIFY(has_problem(idx.summary, (root / "images" / "lonely.JPG").string(),
                         "no mask with the same name in " + (root / "masks").string()));
     QVERIFY(has_problem(idx.summary, (root / "masks" / "scan_mask_only.png").string(), "mask without an image"));
-    QVERIFY(!has_problem(idx.summary, "masks/scan.png", ""));  // the TIFF's mask is not a second complaint
-    // Only TIFF pairs: the error names the first problem.
+    QVERIFY(!has_problem(idx.summary, "masks/scan.png", ""));  // the WebP's mask is not a second complaint
+    // Only WebP pairs: the error names the first problem.
     fs::remove(root / "images" / "good.png");
     fs::remove(root / "images" / "lonely.JPG");
     try {
       scan_dataset(o);
-      QFAIL("a folder of TIFF images accepted");
+      QFAIL("a folder of WebP images accepted");
     } catch (const DatasetError& e) {
-      QVERIFY2(std::string(e.what()).find("scan.tif: TIFF is not supported") != std::string::npos, e.what());
+      QVERIFY2(std::string(e.what()).find("scan.webp: WebP is not supported") != std::string::npos, e.what());
     }
   }
 };
