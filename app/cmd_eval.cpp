@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <thread>
+#include <vector>
 
 #include "app/commands.h"
 #include "core/base/json.h"
@@ -25,6 +27,39 @@
 
 namespace pl::app {
 namespace {
+
+// The data folders a training run used, first the main one (docs/data.md §1: train --data A --data B
+// names B's pairs "B/<stem>" in split.json): split.json's "roots", else its "root" plus config.json's
+// extra_data_roots (runs written before split.json listed them all). Empty when neither says.
+std::vector<std::string> run_data_roots(const std::filesystem::path& run) {
+  auto read_json = [](const std::filesystem::path& file) {
+    std::ifstream f(file);
+    if (!f) return pl::json::Json();
+    const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    try {
+      return pl::json::parse(text, file.string());
+    } catch (const std::runtime_error&) {
+      return pl::json::Json();  // the scan that reads split.json reports a broken file
+    }
+  };
+  auto strings = [](const pl::json::Json& a, std::vector<std::string>& out) {
+    if (a.is_array())
+      for (const auto& x : a)
+        if (x.is_string()) out.push_back(x.get<std::string>());
+  };
+  std::vector<std::string> roots;
+  const auto split = read_json(run / "split.json");
+  if (!split.is_object()) return roots;
+  if (split.contains("roots")) {
+    strings(split["roots"], roots);
+    return roots;
+  }
+  if (!split.contains("root") || !split["root"].is_string()) return roots;
+  roots.push_back(split["root"].get<std::string>());
+  const auto config = read_json(run / "config.json");
+  if (config.is_object() && config.contains("extra_data_roots")) strings(config["extra_data_roots"], roots);
+  return roots;
+}
 
 #if POLYPLENS_HAVE_LIVE
 pl::core::review::EventOptions event_options(const Args& args) {
@@ -233,6 +268,26 @@ int eval_main(const Argv& argv) {
   d.split_dir = run;  // reads the run's split.json; never writes into a folder that has none
   if (!run.empty() && !std::filesystem::exists(std::filesystem::path(run) / "split.json"))
     throw UsageError("--run " + run + " has no split.json");
+  if (!run.empty()) {
+    // A run trained on several folders: its split names pairs of each, so the scan takes them all.
+    // The run's main folder replaces the default one when --data is absent and it exists here.
+    const auto roots = run_data_roots(run);
+    std::error_code ec;
+    if (data_given == 0 && !roots.empty() && std::filesystem::is_directory(roots[0], ec)) d.root = roots[0];
+    auto same = [](const std::string& a, const std::string& b) {
+      std::error_code e1, e2;
+      return std::filesystem::weakly_canonical(a, e1) == std::filesystem::weakly_canonical(b, e2);
+    };
+    for (size_t i = 1; i < roots.size(); ++i) {
+      if (same(roots[i], d.root)) continue;
+      if (!std::filesystem::is_directory(roots[i], ec)) {
+        std::cout << "warning: the run's data folder " << roots[i] << " does not exist here; its images in the split "
+                  << "are skipped\n";
+        continue;
+      }
+      d.extra_roots.push_back(roots[i]);
+    }
+  }
   try {
     d.seed = std::stoull(args.get("seed"));
     d.validate();
@@ -252,11 +307,13 @@ int eval_main(const Argv& argv) {
                              " val" + (which == "val" ? "; try --split all" : which == "train" ? "; try --split val" : "") +
                              ")");
 
+  std::string data_folders = d.root;
+  for (const auto& r : d.extra_roots) data_folders += " + " + r;
   pl::core::inference::Predictor predictor(checkpoint, po);
   const auto& info = predictor.info();
   std::printf("checkpoint %s: preset %s, input %dx%d, %s, %s; %zu %s images from %s\n", checkpoint.c_str(),
               info.preset.c_str(), info.input_h, info.input_w, info.device.c_str(), info.dtype.c_str(), pairs.size(),
-              which.c_str(), d.root.c_str());
+              which.c_str(), data_folders.c_str());
   std::fflush(stdout);
 
   pl::core::metrics::EvalOptions eo;
