@@ -7,3 +7,12 @@ function(run)
   endif()
   set(last_out "${out}${err}" PARENT_SCOPE)
 endfunction()
+
+# expect_run_files(DIR): fails unless DIR holds a whole run directory.
+function(expect_run_files dir)
+  foreach(f config.json split.json last.pt best.pt metrics.jsonl)
+    if(NOT EXISTS ${dir}/${f})
+      message(FATAL_ERROR "the run directory has no ${f}")
+    endif()
+  endforeach()
+endfunction()

@@ -57,6 +57,22 @@ void make_dataset(const QString& root, int n) {
   }
 }
 
+// The form's config set up for a quick CPU run of ann-r18-live at 64x64 on `data` into `out`.
+pl::core::train::TrainConfig quick_run(pl::core::train::TrainConfig cfg, const QString& data, const QString& out,
+                                       int epochs, int val_every) {
+  cfg.data_root = data.toStdString();
+  cfg.split = "random90";
+  cfg.preset = "ann-r18-live";
+  cfg.crop_h = cfg.crop_w = 64;
+  cfg.batch = 2;
+  cfg.epochs = epochs;
+  cfg.val_every = val_every;
+  cfg.threads = 1;
+  cfg.device = "cpu";
+  cfg.out_dir = out.toStdString();
+  return cfg;
+}
+
 bool wait_until(const std::function<bool()>& cond, int timeout_ms) {
   QElapsedTimer t;
   t.start();
@@ -273,17 +289,7 @@ class TestTrainingTab : public QObject {
     TrainingTab tab(settings);
     tab.resize(1100, 700);
     tab.show();
-    auto cfg = tab.form()->config();
-    cfg.data_root = data.toStdString();
-    cfg.split = "random90";
-    cfg.preset = "ann-r18-live";
-    cfg.crop_h = cfg.crop_w = 64;
-    cfg.batch = 2;
-    cfg.epochs = 1000;  // far more than the test runs: it is cancelled
-    cfg.val_every = 0;
-    cfg.threads = 1;
-    cfg.device = "cpu";
-    cfg.out_dir = out.toStdString();
+    auto cfg = quick_run(tab.form()->config(), data, out, 1000, 0);  // far more than the test runs: it is cancelled
     tab.form()->set_config(cfg);
 
     QSignalSpy finished(&tab, &TrainingTab::run_finished);
@@ -336,17 +342,7 @@ class TestTrainingTab : public QObject {
     make_dataset(data, 8);
     Settings settings;
     TrainingTab tab(settings);
-    auto cfg = tab.form()->config();
-    cfg.data_root = data.toStdString();
-    cfg.split = "random90";
-    cfg.preset = "ann-r18-live";
-    cfg.crop_h = cfg.crop_w = 64;
-    cfg.batch = 2;
-    cfg.epochs = 1;
-    cfg.val_every = 1;
-    cfg.threads = 1;
-    cfg.device = "cpu";
-    cfg.out_dir = out.toStdString();
+    auto cfg = quick_run(tab.form()->config(), data, out, 1, 1);
     tab.form()->set_config(cfg);
     // The recipe chosen in the list is what the run gets (and the choice is remembered). Choosing the
     // entry on show (this machine's default) counts as a choice too.
@@ -418,17 +414,7 @@ class TestTrainingTab : public QObject {
     MainWindow w;
     w.show();
     TrainingTab* tab = w.training_tab();
-    auto cfg = tab->form()->config();
-    cfg.data_root = data.toStdString();
-    cfg.split = "random90";
-    cfg.preset = "ann-r18-live";
-    cfg.crop_h = cfg.crop_w = 64;
-    cfg.batch = 2;
-    cfg.epochs = 1000;
-    cfg.val_every = 0;
-    cfg.threads = 1;
-    cfg.device = "cpu";
-    cfg.out_dir = out.toStdString();
+    auto cfg = quick_run(tab->form()->config(), data, out, 1000, 0);
     tab->form()->set_config(cfg);
     QVERIFY(tab->start());
     QVERIFY(wait_until([&] { return tab->last_progress().iteration >= 2; }, 120000));
