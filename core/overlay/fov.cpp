@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -64,31 +65,95 @@ cv::Mat FieldOfView::to_mask() const {
   return m;
 }
 
+namespace {
+
+// Everything below runs on the caller's thread alone (no OpenCV parallel loops): the inference worker
+// calls it, and a tiny image gains nothing from a thread pool.
+
+// Brightness max(B, G, R) of `bgr`, averaged over the w x h blocks that tile it (an area filter).
+cv::Mat block_brightness(const cv::Mat& bgr, int w, int h) {
+  std::vector<int> col_block(static_cast<size_t>(bgr.cols));
+  for (int x = 0; x < bgr.cols; ++x) col_block[static_cast<size_t>(x)] = static_cast<int>(int64_t(x) * w / bgr.cols);
+  std::vector<uint64_t> sum(static_cast<size_t>(w) * h, 0), count(static_cast<size_t>(w) * h, 0);
+  for (int y = 0; y < bgr.rows; ++y) {
+    const size_t row = static_cast<size_t>(int64_t(y) * h / bgr.rows) * static_cast<size_t>(w);
+    const uchar* p = bgr.ptr<uchar>(y);
+    for (int x = 0; x < bgr.cols; ++x, p += 3) {
+      const size_t i = row + static_cast<size_t>(col_block[static_cast<size_t>(x)]);
+      sum[i] += std::max({p[0], p[1], p[2]});
+      ++count[i];
+    }
+  }
+  cv::Mat out(h, w, CV_8UC1);
+  for (int i = 0; i < w * h; ++i)
+    out.data[i] = static_cast<uchar>(count[static_cast<size_t>(i)] ? (sum[static_cast<size_t>(i)] + count[static_cast<size_t>(i)] / 2) /
+                                                                       count[static_cast<size_t>(i)]
+                                                                 : 0);
+  return out;
+}
+
+// 3x3 min (erode) or max (dilate) of a 0/255 image over the neighbours inside the image.
+cv::Mat filter3x3(const cv::Mat& in, bool take_min) {
+  cv::Mat out(in.size(), CV_8UC1);
+  for (int y = 0; y < in.rows; ++y)
+    for (int x = 0; x < in.cols; ++x) {
+      uchar v = in.at<uchar>(y, x);
+      for (int dy = -1; dy <= 1; ++dy)
+        for (int dx = -1; dx <= 1; ++dx) {
+          const int yy = y + dy, xx = x + dx;
+          if (yy < 0 || xx < 0 || yy >= in.rows || xx >= in.cols) continue;
+          const uchar n = in.at<uchar>(yy, xx);
+          v = take_min ? std::min(v, n) : std::max(v, n);
+        }
+      out.at<uchar>(y, x) = v;
+    }
+  return out;
+}
+
+cv::Mat open3x3(const cv::Mat& in) { return filter3x3(filter3x3(in, true), false); }
+
+// The pixels of the largest 8-connected non-zero region.
+std::vector<cv::Point> largest_region(const cv::Mat& lit) {
+  cv::Mat seen = cv::Mat::zeros(lit.size(), CV_8UC1);
+  std::vector<cv::Point> best, region, stack;
+  for (int y = 0; y < lit.rows; ++y)
+    for (int x = 0; x < lit.cols; ++x) {
+      if (!lit.at<uchar>(y, x) || seen.at<uchar>(y, x)) continue;
+      region.clear();
+      stack.assign(1, cv::Point(x, y));
+      seen.at<uchar>(y, x) = 1;
+      while (!stack.empty()) {
+        const cv::Point p = stack.back();
+        stack.pop_back();
+        region.push_back(p);
+        for (int dy = -1; dy <= 1; ++dy)
+          for (int dx = -1; dx <= 1; ++dx) {
+            const int yy = p.y + dy, xx = p.x + dx;
+            if (yy < 0 || xx < 0 || yy >= lit.rows || xx >= lit.cols) continue;
+            if (!lit.at<uchar>(yy, xx) || seen.at<uchar>(yy, xx)) continue;
+            seen.at<uchar>(yy, xx) = 1;
+            stack.emplace_back(xx, yy);
+          }
+      }
+      if (region.size() > best.size()) best.swap(region);
+    }
+  return best;
+}
+
+}  // namespace
+
 std::optional<FieldOfView> detect_field_of_view(const cv::Mat& bgr, const FovOptions& o) {
   if (bgr.empty() || bgr.type() != CV_8UC3)
     throw std::invalid_argument("detect_field_of_view: the frame must be a non-empty CV_8UC3 image, got type " +
                                 std::to_string(bgr.type()));
   const int w = std::min(o.work_width, bgr.cols);
   const int h = std::max(1, static_cast<int>(std::lround(static_cast<double>(bgr.rows) * w / bgr.cols)));
-  cv::Mat small;
-  cv::resize(bgr, small, cv::Size(w, h), 0, 0, cv::INTER_AREA);
-  cv::Mat ch[3], bright;
-  cv::split(small, ch);
-  cv::max(ch[0], ch[1], bright);
-  cv::max(bright, ch[2], bright);
+  const cv::Mat bright = block_brightness(bgr, w, h);
   cv::Mat lit = bright > o.threshold;
-  cv::morphologyEx(lit, lit, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
-  cv::Mat labels, stats, centroids;
-  const int n = cv::connectedComponentsWithStats(lit, labels, stats, centroids, 8, CV_32S);
-  int best = -1, best_area = 0;
-  for (int i = 1; i < n; ++i) {
-    const int a = stats.at<int>(i, cv::CC_STAT_AREA);
-    if (a > best_area) best_area = a, best = i;
-  }
+  lit = open3x3(lit);
   const double total = static_cast<double>(w) * h;
-  if (best < 0 || best_area < o.min_fraction * total) return std::nullopt;
-  std::vector<cv::Point> points;
-  cv::findNonZero(labels == best, points);
+  std::vector<cv::Point> points = largest_region(lit);
+  if (points.empty() || static_cast<double>(points.size()) < o.min_fraction * total) return std::nullopt;
   std::vector<cv::Point> hull;
   cv::convexHull(points, hull);
   if (cv::contourArea(hull) >= o.full_fraction * total) return FieldOfView::full(bgr.size());
