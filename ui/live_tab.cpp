@@ -205,6 +205,7 @@ void LiveTab::start(std::unique_ptr<core::FrameSource> source, const QString& sp
   transport_->set_duration(0, 0);
   transport_->hide();
   pl::log::get("ui")->info("opening source {}", core::redact_credentials(spec.toStdString()));
+  source_description_ = source ? source->info().description : std::string();
   session_->set_source(std::move(source));
   // The session counts drops over its whole life; the HUD shows this source's.
   const core::SessionStats st = session_->stats();
@@ -276,6 +277,9 @@ QString LiveTab::source_description() const {
 void LiveTab::on_state(core::SourceState s, const core::SourceInfo& info) {
   using S = core::SourceState;
   if (source_spec_.isEmpty() && s != S::Stopped) return;  // a late report from a closed source
+  // A report the previous source sent before it was replaced, still queued for this thread: it must
+  // not count as the new source playing (it would enter Recent although it fails).
+  if (s != S::Stopped && !source_description_.empty() && info.description != source_description_) return;
   source_state_ = s;
   source_info_ = info;
   review_->set_source_info(info);

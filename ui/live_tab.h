@@ -152,6 +152,7 @@ class LiveTab : public QWidget {
 
   // Source (GUI thread copies of what the session reported).
   QString source_spec_;
+  std::string source_description_;  // SourceInfo::description of the source opened last
   core::SourceState source_state_ = core::SourceState::Idle;
   core::SourceInfo source_info_;
   QString source_error_;
