@@ -35,6 +35,7 @@
 #include "ui/timeline_slider.h"
 #include "ui/transport_bar.h"
 #include "ui/video_view.h"
+#include "support/isolated_settings.h"
 
 using namespace pl::ui;
 using pl::core::SourceState;
@@ -101,7 +102,7 @@ class TestLiveTab : public QObject {
 
  private Q_SLOTS:
   void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
+    pl::test::isolate_settings();
     QVERIFY(tmp_.isValid());
     // 45 frames of 160x120 at 30 fps: 1.5 s.
     clip_ = QDir(tmp_.path()).filePath("clip.mp4");

@@ -22,6 +22,7 @@
 #include "ui/settings.h"
 #include "ui/transport_bar.h"
 #include "ui/video_view.h"
+#include "support/isolated_settings.h"
 
 using namespace pl::ui;
 
@@ -48,7 +49,7 @@ class TestMainWindow : public QObject {
   Q_OBJECT
 
  private Q_SLOTS:
-  void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+  void initTestCase() { pl::test::isolate_settings(); }
   void init() { QSettings("PolypLens", "PolypLens").clear(); }
 
   void has_the_tabs_and_menus_of_the_spec() {

@@ -20,6 +20,7 @@
 #include "ui/timeline_slider.h"
 #include "ui/transport_bar.h"
 #include "ui/video_view.h"
+#include "support/isolated_settings.h"
 
 using namespace pl::ui;
 using namespace pl::test;
@@ -62,7 +63,7 @@ class TestReviewEvents : public QObject {
 
  private Q_SLOTS:
   void initTestCase() {
-    QStandardPaths::setTestModeEnabled(true);
+    pl::test::isolate_settings();
     QVERIFY(tmp_.isValid());
     QFile(tmp_.filePath("clip.mp4")).open(QIODevice::WriteOnly);
     QFile(tmp_.filePath("sparse.mp4")).open(QIODevice::WriteOnly);

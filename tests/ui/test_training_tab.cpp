@@ -33,6 +33,7 @@
 #include "ui/training_charts.h"
 #include "ui/training_form.h"
 #include "ui/training_tab.h"
+#include "support/isolated_settings.h"
 
 using namespace pl::ui;
 using pl::core::train::TrainPhase;
@@ -89,7 +90,7 @@ class TestTrainingTab : public QObject {
   Q_OBJECT
 
  private Q_SLOTS:
-  void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+  void initTestCase() { pl::test::isolate_settings(); }
   void init() { QSettings("PolypLens", "PolypLens").clear(); }
 
   // With a GPU the paper's recipe; on a small CPU a preset that trains in hours, not weeks.
