@@ -227,7 +227,7 @@ Image8 decode_tiff(const uint8_t* data, size_t size, const std::string& name) {
   const uint64_t ifd = r.u32(4);
   r.need(ifd, 2, "the first IFD");
   const uint32_t n_entries = r.u16(ifd);
-  r.need(ifd + 2, uint64_t(n_entries) * 12, "the first IFD's " + std::to_string(n_entries) + " entries");
+  r.need(ifd + 2, uint64_t(n_entries) * 12, "the first IFD (" + std::to_string(n_entries) + " entries)");
   std::map<uint16_t, Entry> tags;
   for (uint32_t i = 0; i < n_entries; ++i) {
     const uint64_t at = ifd + 2 + uint64_t(i) * 12;
