@@ -5,20 +5,22 @@
 
 #include <torch/torch.h>
 
+#include "core/base/fit.h"
+
 namespace pl::core::data {
 namespace F = torch::nn::functional;
 
 Letterbox make_letterbox(int64_t src_h, int64_t src_w, int64_t in_h, int64_t in_w) {
   TORCH_CHECK(src_h > 0 && src_w > 0 && in_h > 0 && in_w > 0, "letterbox: sizes must be positive, got image ", src_h,
               "x", src_w, " input ", in_h, "x", in_w);
-  const double s = std::min(static_cast<double>(in_h) / src_h, static_cast<double>(in_w) / src_w);
+  const FitSize content = fit_into(src_h, src_w, in_h, in_w);
   Letterbox b;
   b.src_h = src_h;
   b.src_w = src_w;
   b.in_h = in_h;
   b.in_w = in_w;
-  b.content_h = std::clamp<int64_t>(std::llround(src_h * s), 1, in_h);
-  b.content_w = std::clamp<int64_t>(std::llround(src_w * s), 1, in_w);
+  b.content_h = content.h;
+  b.content_w = content.w;
   return b;
 }
 

@@ -41,21 +41,27 @@ inference::ImageView image_view(const cv::Mat& m) {
 }
 
 CvPrediction cv_predict(inference::Predictor& predictor, const cv::Mat& frame, bool with_prob) {
+  return cv_predict(predictor, frame, cv::Size(), with_prob);
+}
+
+CvPrediction cv_predict(inference::Predictor& predictor, const cv::Mat& frame, cv::Size source_size, bool with_prob) {
   const auto t0 = Clock::now();
   const cv::Mat bgr = to_bgr(frame);
+  // The frame the mask is for: `frame` itself, or the full frame a video source scaled it from.
+  const cv::Size source = source_size.empty() ? bgr.size() : source_size;
   int ch = 0, cw = 0;
-  predictor.content_size(bgr.rows, bgr.cols, ch, cw);
-  cv::Mat content = bgr;
+  predictor.content_size(source.height, source.width, ch, cw);
+  cv::Mat content = bgr;  // already at the content size when the source's model branch scaled it
   if (ch != bgr.rows || cw != bgr.cols)
     cv::resize(bgr, content, cv::Size(cw, ch), 0, 0, ch < bgr.rows ? cv::INTER_AREA : cv::INTER_LINEAR);
   const double resize_ms = ms_since(t0);
-  auto logits = predictor.infer(image_view(content), bgr.rows, bgr.cols);
+  auto logits = predictor.infer(image_view(content), source.height, source.width);
 
   CvPrediction out;
   out.timings = logits.timings;
   out.timings.preprocess_ms += resize_ms;
   const auto t2 = Clock::now();
-  const cv::Size frame_size(bgr.cols, bgr.rows);
+  const cv::Size frame_size = source;
   auto to_frame = [&](float* plane) {
     cv::Mat small(logits.height, logits.width, CV_32F, plane), full;
     if (small.size() == frame_size) full = small.clone();

@@ -22,4 +22,11 @@ inference::ImageView image_view(const cv::Mat& bgr);
 // for empty or unsupported frames.
 CvPrediction cv_predict(inference::Predictor& predictor, const cv::Mat& frame, bool with_prob = false);
 
+// The same for a frame the video source's model branch already scaled (Frame::source_size;
+// docs/architecture.md "The video pipeline"): `frame` is resized to content_size(source_size) only
+// if it is not that size already, and the mask and prob are at `source_size`, the full frame's size.
+// An empty `source_size` means `frame` is the full frame (the overload above).
+CvPrediction cv_predict(inference::Predictor& predictor, const cv::Mat& frame, cv::Size source_size,
+                        bool with_prob = false);
+
 }  // namespace pl::core

@@ -98,11 +98,13 @@ void InferenceWorker::run() {
       stats_.busy = true;
     }
     try {
-      SegmentResult r = segmenter_->segment(frame->bgr);
+      SegmentResult r = segmenter_->segment(frame->bgr, frame->source_size);
       MaskResult m;
       if (reset_view_.exchange(false)) view_tracker_.reset();
       m.view = view_tracker_.update(frame->bgr);
-      m.mask = m.view ? m.view->clip(r.mask) : std::move(r.mask);
+      // The view was found on the frame the worker got; the mask may be at the model's resolution.
+      if (m.view && r.mask.size() != m.view->size()) m.mask = m.view->scaled(r.mask.size()).clip(r.mask);
+      else m.mask = m.view ? m.view->clip(r.mask) : std::move(r.mask);
       m.frame_index = frame->index;
       m.pts_ns = frame->pts_ns;
       m.captured = frame->captured;

@@ -16,10 +16,12 @@ PredictorSegmenter::PredictorSegmenter(std::shared_ptr<inference::Predictor> pre
   if (!predictor_) throw std::invalid_argument("PredictorSegmenter: no predictor given");
 }
 
-SegmentResult PredictorSegmenter::segment(const cv::Mat& bgr) {
+SegmentResult PredictorSegmenter::segment(const cv::Mat& bgr) { return segment(bgr, cv::Size()); }
+
+SegmentResult PredictorSegmenter::segment(const cv::Mat& bgr, cv::Size source_size) {
   if (!threads_applied_ && threads_ > 0) pl::model::configure_cpu_threads(threads_);
   threads_applied_ = true;
-  CvPrediction p = cv_predict(*predictor_, bgr);
+  CvPrediction p = cv_predict(*predictor_, bgr, source_size);
   SegmentResult r;
   r.mask = std::move(p.mask);
   r.preprocess_ms = p.timings.preprocess_ms;
@@ -35,6 +37,11 @@ std::string PredictorSegmenter::describe() const {
   s += " on " + i.device;
   if (i.input_h > 0) s += ", " + std::to_string(i.input_h) + "x" + std::to_string(i.input_w) + " input";
   return s;
+}
+
+cv::Size PredictorSegmenter::input_box() const {
+  const auto& i = predictor_->info();
+  return {i.input_w, i.input_h};
 }
 
 const inference::PredictorInfo& PredictorSegmenter::info() const { return predictor_->info(); }

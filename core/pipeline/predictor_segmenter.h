@@ -21,6 +21,10 @@ class PredictorSegmenter : public FrameSegmenter {
   explicit PredictorSegmenter(std::shared_ptr<inference::Predictor> predictor, int threads = 0);
 
   SegmentResult segment(const cv::Mat& bgr) override;
+  // No resize when `bgr` already has the content size for `source_size` (cv_predict.h).
+  SegmentResult segment(const cv::Mat& bgr, cv::Size source_size) override;
+  // The predictor's input_h x input_w (as cv::Size: width = input_w).
+  cv::Size input_box() const override;
   // "<preset> (<checkpoint file>) on <device>, <H>x<W> input"
   std::string describe() const override;
   const inference::PredictorInfo& info() const;
