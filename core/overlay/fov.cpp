@@ -56,6 +56,25 @@ cv::Mat FieldOfView::clip(const cv::Mat& mask) const {
   return out;
 }
 
+FieldOfView FieldOfView::scaled(cv::Size size) const {
+  if (size.width <= 0 || size.height <= 0) throw std::invalid_argument("FieldOfView::scaled: empty size");
+  if (full_) return full(size);
+  if (size == size_) return *this;
+  FieldOfView v;
+  v.size_ = size;
+  v.full_ = false;
+  v.spans_.resize(static_cast<size_t>(size.height));
+  const double sx = static_cast<double>(size.width) / size_.width;
+  for (int y = 0; y < size.height; ++y) {
+    const int from = std::min(size_.height - 1, static_cast<int>((y + 0.5) * size_.height / size.height));
+    const auto s = spans_[static_cast<size_t>(from)];
+    const int x0 = std::clamp(static_cast<int>(std::lround(s[0] * sx)), 0, size.width);
+    const int x1 = std::clamp(static_cast<int>(std::lround(s[1] * sx)), x0, size.width);
+    v.spans_[static_cast<size_t>(y)] = cv::Vec2i(x0, x1);
+  }
+  return v;
+}
+
 cv::Mat FieldOfView::to_mask() const {
   cv::Mat m = cv::Mat::zeros(size_, CV_8UC1);
   for (int y = 0; y < m.rows; ++y) {

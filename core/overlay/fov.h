@@ -36,6 +36,9 @@ class FieldOfView {
   double area_fraction() const;
   // A copy of `mask` (CV_8U, this view's size) with everything outside the view set to 0.
   cv::Mat clip(const cv::Mat& mask) const;
+  // The same view for a frame of another size (the model's scaled copy of a frame and the frame
+  // itself): row y takes the row at its centre, (y + 0.5) * old_h / new_h, spans scale with the width.
+  FieldOfView scaled(cv::Size size) const;
   // The view as a CV_8U 0/255 mask (tests, debugging overlays).
   cv::Mat to_mask() const;
 

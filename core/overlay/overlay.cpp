@@ -45,11 +45,83 @@ void check_inputs(const cv::Mat& bgr, const cv::Mat& mask) {
     throw std::invalid_argument("compose_overlay: the mask must be CV_8UC1, got type " + std::to_string(mask.type()));
 }
 
-cv::Mat mask_at_frame_size(const cv::Mat& mask, cv::Size size) {
-  if (mask.size() == size) return mask;
-  cv::Mat resized;
-  cv::resize(mask, resized, size, 0, 0, cv::INTER_NEAREST);
-  return resized;
+}  // namespace
+
+MaskUpsampler::MaskUpsampler(cv::Size frame, cv::Size mask) : frame_(frame), mask_(mask) {
+  if (frame.width <= 0 || frame.height <= 0 || mask.width <= 0 || mask.height <= 0)
+    throw std::invalid_argument("MaskUpsampler: sizes must be positive");
+  const float scale_x = static_cast<float>(mask.width) / static_cast<float>(frame.width);
+  x0_.resize(static_cast<size_t>(frame.width));
+  x1_.resize(x0_.size());
+  fx_.resize(x0_.size());
+  for (int x = 0; x < frame.width; ++x) {
+    float fx = 0;
+    int i0 = 0, i1 = 0;
+    source_position(x, scale_x, mask.width, i0, i1, fx);
+    x0_[static_cast<size_t>(x)] = i0;
+    x1_[static_cast<size_t>(x)] = i1;
+    fx_[static_cast<size_t>(x)] = fx;
+  }
+  scale_y_ = static_cast<float>(mask.height) / static_cast<float>(frame.height);
+}
+
+void MaskUpsampler::source_position(int x, float scale, int n, int& i0, int& i1, float& f) {
+  const float s = (static_cast<float>(x) + 0.5f) * scale - 0.5f;
+  const float fl = std::floor(s);
+  f = s - fl;
+  const int i = static_cast<int>(fl);
+  i0 = std::clamp(i, 0, n - 1);
+  i1 = std::clamp(i + 1, 0, n - 1);
+}
+
+bool MaskUpsampler::row(const cv::Mat& mask, int y, float* m) const {
+  int j0 = 0, j1 = 0;
+  float fy = 0;
+  source_position(y, scale_y_, mask_.height, j0, j1, fy);
+  const uchar* r0 = mask.ptr<uchar>(j0);
+  const uchar* r1 = mask.ptr<uchar>(j1);
+  if (cv::countNonZero(mask.row(j0)) == 0 && cv::countNonZero(mask.row(j1)) == 0) return false;
+  for (int x = 0; x < frame_.width; ++x) {
+    const size_t i = static_cast<size_t>(x);
+    const float a = r0[x0_[i]] ? 1.0f : 0.0f, b = r0[x1_[i]] ? 1.0f : 0.0f;
+    const float c = r1[x0_[i]] ? 1.0f : 0.0f, d = r1[x1_[i]] ? 1.0f : 0.0f;
+    const float top = a + (b - a) * fx_[i];
+    const float bottom = c + (d - c) * fx_[i];
+    m[x] = top + (bottom - top) * fy;
+  }
+  return true;
+}
+
+namespace {
+
+// Blends pixel x of a row with colour bg + (polyp - bg) * m, rounded half up like the fixed-point path:
+// out = floor((v * (256 - a) + colour * a) / 256 + 0.5). For m in {0, 1} this is exactly blend_span.
+inline void blend_weighted(const uchar* src, uchar* dst, float m, int a, const cv::Vec3b& polyp,
+                           const cv::Vec3b& bg) {
+  for (int c = 0; c < 3; ++c) {
+    const float colour = static_cast<float>(bg[c]) + (static_cast<float>(polyp[c]) - static_cast<float>(bg[c])) * m;
+    const float v = (static_cast<float>(src[c]) * static_cast<float>(256 - a) + colour * static_cast<float>(a)) / 256.0f;
+    dst[c] = static_cast<uchar>(std::floor(v + 0.5f));
+  }
+}
+
+// The polyp pixels at the frame's size (0/255): the mask itself at the frame's size, else the
+// upsampled weight >= 0.5; nothing outside the view.
+cv::Mat polyp_pixels(const cv::Mat& mask, cv::Size size, const FieldOfView* view) {
+  cv::Mat p;
+  if (mask.size() == size) {
+    p = mask != 0;
+  } else {
+    p = cv::Mat::zeros(size, CV_8UC1);
+    const MaskUpsampler up(size, mask.size());
+    std::vector<float> m(static_cast<size_t>(size.width));
+    for (int y = 0; y < size.height; ++y) {
+      if (!up.row(mask, y, m.data())) continue;
+      uchar* r = p.ptr<uchar>(y);
+      for (int x = 0; x < size.width; ++x) r[x] = m[static_cast<size_t>(x)] >= 0.5f ? 255 : 0;
+    }
+  }
+  return view ? view->clip(p) : p;
 }
 
 }  // namespace
@@ -93,12 +165,12 @@ void compose_overlay_into(const cv::Mat& bgr, const cv::Mat& mask, const Overlay
     bgr.copyTo(out);
     return;
   }
-  const cv::Mat m = view ? view->clip(mask_at_frame_size(mask, bgr.size()) != 0) : mask_at_frame_size(mask, bgr.size());
   const int a = alpha_256(options.alpha);
   const auto w = static_cast<uint16_t>(256 - a);
   const std::vector<uint16_t> kp = row_constants(options.polyp_bgr, a, bgr.cols);
   out.create(bgr.size(), CV_8UC3);
-  if (options.mode == OverlayMode::Fill) {
+  if (options.mode == OverlayMode::Fill && mask.size() == bgr.size()) {
+    const cv::Mat m = view ? view->clip(mask != 0) : mask;
     const std::vector<uint16_t> kb = row_constants(options.background_bgr, a, bgr.cols);
     const cv::Rect box = cv::boundingRect(m);
     cv::parallel_for_(cv::Range(0, bgr.rows), [&](const cv::Range& rows) {
@@ -118,16 +190,56 @@ void compose_overlay_into(const cv::Mat& bgr, const cv::Mat& mask, const Overlay
     });
     return;
   }
-  // Outline: the contours are drawn into a stencil, then only the stencil's pixels are blended.
+  if (options.mode == OverlayMode::Fill) {
+    // A mask at the model's resolution: each frame pixel's polyp weight is the mask upsampled
+    // bilinearly (MaskUpsampler), so edges are smooth; the view's GPU compositor does the same.
+    const MaskUpsampler up(bgr.size(), mask.size());
+    const std::vector<uint16_t> kb = row_constants(options.background_bgr, a, bgr.cols);
+    cv::parallel_for_(cv::Range(0, bgr.rows), [&](const cv::Range& rows) {
+      std::vector<float> m(static_cast<size_t>(bgr.cols));
+      for (int y = rows.start; y < rows.end; ++y) {
+        const uchar* src = bgr.ptr<uchar>(y);
+        uchar* dst = out.ptr<uchar>(y);
+        int x0 = 0, x1 = bgr.cols;
+        if (view) {
+          const auto s = view->span(y);
+          x0 = s[0];
+          x1 = std::max(s[0], s[1]);
+          std::copy(src, src + x0 * 3, dst);
+          std::copy(src + x1 * 3, src + bgr.cols * 3, dst + x1 * 3);
+        }
+        if (!up.row(mask, y, m.data())) {
+          blend_span(src + x0 * 3, dst + x0 * 3, (x1 - x0) * 3, w, kb.data() + x0 * 3);
+          continue;
+        }
+        for (int x = x0; x < x1; ++x) {
+          const float mx = m[static_cast<size_t>(x)];
+          const uchar* s = src + x * 3;
+          uchar* d = dst + x * 3;
+          if (mx == 0.0f) {
+            for (int c = 0; c < 3; ++c) d[c] = static_cast<uchar>((s[c] * w + kb[static_cast<size_t>(x) * 3 + c]) >> 8);
+          } else if (mx == 1.0f) {
+            for (int c = 0; c < 3; ++c) d[c] = static_cast<uchar>((s[c] * w + kp[static_cast<size_t>(x) * 3 + c]) >> 8);
+          } else {
+            blend_weighted(s, d, mx, a, options.polyp_bgr, options.background_bgr);
+          }
+        }
+      }
+    });
+    return;
+  }
+  // Outline: the polyp pixels within outline_thickness (Chebyshev distance) of a non-polyp pixel,
+  // frame edges replicated (a polyp cut by the frame's edge is not outlined along it).
   bgr.copyTo(out);
-  std::vector<std::vector<cv::Point>> contours;
-  cv::findContours(m != 0, contours, cv::RETR_LIST, cv::CHAIN_APPROX_SIMPLE);
-  if (contours.empty()) return;
-  cv::Mat stencil = cv::Mat::zeros(bgr.size(), CV_8UC1);
-  cv::drawContours(stencil, contours, -1, cv::Scalar(255), options.outline_thickness, cv::LINE_8);
-  const cv::Rect box = cv::boundingRect(stencil);
+  const cv::Mat p = polyp_pixels(mask, bgr.size(), view);
+  const int t = options.outline_thickness;
+  cv::Mat inner;
+  cv::erode(p, inner, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(2 * t + 1, 2 * t + 1)), cv::Point(-1, -1), 1,
+            cv::BORDER_REPLICATE);
+  const cv::Mat band = p & ~inner;
+  const cv::Rect box = cv::boundingRect(band);
   for (int y = box.y; y < box.y + box.height; ++y)
-    blend_masked(bgr.ptr<uchar>(y), out.ptr<uchar>(y), stencil.ptr<uchar>(y), box.x, box.x + box.width, w, kp.data());
+    blend_masked(bgr.ptr<uchar>(y), out.ptr<uchar>(y), band.ptr<uchar>(y), box.x, box.x + box.width, w, kp.data());
 }
 
 cv::Mat compose_overlay(const cv::Mat& bgr, const cv::Mat& mask, const OverlayOptions& options,

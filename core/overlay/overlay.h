@@ -7,9 +7,16 @@
 //           Fixed point, so results are reproducible to the pixel on every machine: with
 //           a = round(alpha * 256), out = (img * (256 - a) + colour * a + 128) >> 8 (for alphas that
 //           are multiples of 1/256 this is the exact value rounded half up).
-//   Outline the polyp contours drawn in the polyp colour (alpha-blended the same way), rest untouched.
+//   Outline the polyp pixels within outline_thickness px (Chebyshev) of a non-polyp pixel, blended
+//           with the polyp colour the same way; the rest untouched.
 //   Off     a copy of the frame.
+// A mask of another size than the frame (the live pipeline keeps masks at the model's resolution,
+// docs/architecture.md "Overlay") is upsampled bilinearly into a polyp weight m in [0, 1] per frame
+// pixel (MaskUpsampler): Fill blends with bg + (polyp - bg) * m, so edges are smooth; Outline takes
+// m >= 0.5 as polyp. The view's GPU compositor (ui/gl_compositor.h) computes the same numbers in a
+// shader; the two agree within one grey level.
 #include <string>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -38,7 +45,7 @@ struct OverlayOptions {
 };
 
 // Composites `mask` (CV_8U, 0 = background, non-zero = polyp) over `bgr` (CV_8UC3). A mask of a
-// different size is resized with nearest-neighbour first; an empty mask means "no mask yet" and
+// different size is upsampled bilinearly (above); an empty mask means "no mask yet" and
 // the frame is returned unchanged. With a field of view (core/overlay/fov.h, of the frame's size),
 // nothing outside it is painted: no background wash over the scope's black border, no polyp there.
 // Throws std::invalid_argument on wrong types or a view of another size.
@@ -49,6 +56,23 @@ cv::Mat compose_overlay(const cv::Mat& bgr, const cv::Mat& mask, const OverlayOp
 // wants to avoid allocating a full frame every time.
 void compose_overlay_into(const cv::Mat& bgr, const cv::Mat& mask, const OverlayOptions& options,
                           cv::Mat& out, const FieldOfView* view = nullptr);
+
+// The bilinear upsampling of a 0/1 mask to the frame's size, in float32, in exactly this order (the
+// shader repeats it): s = (x + 0.5) * (mask_w / frame_w) - 0.5; i = floor(s), f = s - i; the taps i and
+// i + 1 clamped to the mask; top = a + (b - a) * fx, bottom = c + (d - c) * fx, m = top + (bottom - top) * fy.
+class MaskUpsampler {
+ public:
+  MaskUpsampler(cv::Size frame, cv::Size mask);  // throws std::invalid_argument on empty sizes
+  // Frame row y's weights into m[0, frame.width); false (m untouched) when the row is all background.
+  bool row(const cv::Mat& mask, int y, float* m) const;
+  static void source_position(int x, float scale, int n, int& i0, int& i1, float& f);
+
+ private:
+  cv::Size frame_, mask_;
+  float scale_y_ = 1;
+  std::vector<int> x0_, x1_;
+  std::vector<float> fx_;
+};
 
 // Share of polyp pixels in percent (0 for an empty mask).
 double polyp_area_percent(const cv::Mat& mask);

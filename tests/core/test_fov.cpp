@@ -161,6 +161,53 @@ class TestFov : public QObject {
     QVERIFY(got->polyp_area_percent < 50.0);  // the disc is ~41 % of the frame, not 100 %
   }
 
+  // A mask at the model's resolution (smaller than the frame) is clipped with the view scaled to it,
+  // and the view scales back to any frame size (the display's frame, the model's copy).
+  void views_scale_with_masks_at_model_resolution() {
+    const cv::Mat f = scope_frame();
+    const auto v = detect_field_of_view(f);
+    QVERIFY(v);
+    const FieldOfView small = v->scaled({160, 120});
+    QCOMPARE(small.size(), cv::Size(160, 120));
+    cv::Mat disc_small;
+    cv::resize(disc_mask(), disc_small, {160, 120}, 0, 0, cv::INTER_AREA);
+    QVERIFY(iou(small.to_mask(), disc_small > 127) > 0.95);
+    const FieldOfView back = small.scaled(f.size());
+    QVERIFY(iou(back.to_mask(), v->to_mask()) > 0.97);
+    QVERIFY(FieldOfView::full({10, 10}).scaled({40, 30}).is_full());
+    QCOMPARE(v->scaled(f.size()).to_mask().size(), f.size());
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, v->scaled({0, 5}));
+
+    class SmallMask : public FrameSegmenter {
+     public:
+      SegmentResult segment(const cv::Mat& bgr) override {
+        SegmentResult r;
+        r.mask = cv::Mat::ones(bgr.rows / 4, bgr.cols / 4, CV_8UC1);
+        return r;
+      }
+      std::string describe() const override { return "quarter-size mask"; }
+    };
+    std::mutex m;
+    std::optional<MaskResult> got;
+    InferenceCallbacks cb;
+    cb.on_mask = [&](const MaskResult& r) {
+      std::lock_guard<std::mutex> lock(m);
+      got = r;
+    };
+    InferenceWorker w(std::make_unique<SmallMask>(), cb);
+    w.start();
+    Frame fr;
+    fr.bgr = f;
+    fr.index = 0;
+    fr.captured = Clock::now();
+    w.submit(fr);
+    QTRY_VERIFY_WITH_TIMEOUT(([&] { std::lock_guard<std::mutex> lock(m); return got.has_value(); })(), 5000);
+    w.stop();
+    QCOMPARE(got->mask.size(), cv::Size(160, 120));
+    QVERIFY(iou(got->mask != 0, disc_small > 127) > 0.95);
+    QVERIFY(got->polyp_area_percent > 35.0 && got->polyp_area_percent < 48.0);
+  }
+
   // Real Kvasir-SEG images (a scope's view with a black border on most): the view keeps every
   // ground-truth polyp pixel, and what it leaves out is dark.
   void real_images_keep_every_polyp() {

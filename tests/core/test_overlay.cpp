@@ -115,15 +115,53 @@ class TestOverlay : public QObject {
     QVERIFY(out.data != img.data);  // a copy: the caller may draw on it
   }
 
-  void mask_of_another_size_is_scaled_nearest() {
+  void mask_of_another_size_is_upsampled_bilinearly() {
     const cv::Mat img = flat({8, 8}, {0, 0, 0});
     cv::Mat half = cv::Mat::zeros(4, 4, CV_8UC1);
-    half.at<uchar>(0, 0) = 1;  // covers the top-left 2x2 block at full size
+    half.at<uchar>(0, 0) = 1;  // the top-left 2x2 block at full size, with a soft edge
     OverlayOptions o;
     o.alpha = 1.0;
     const cv::Mat out = compose_overlay(img, half, o);
-    QCOMPARE(out.at<cv::Vec3b>(1, 1), cv::Vec3b(0, 0, 255));
-    QCOMPARE(out.at<cv::Vec3b>(2, 2), cv::Vec3b(0, 255, 0));
+    QCOMPARE(out.at<cv::Vec3b>(0, 0), cv::Vec3b(0, 0, 255));  // taps clamped at the edge: m = 1
+    // (1,1): s = 1.5 * 0.5 - 0.5 = 0.25 on both axes, m = 0.75 * 0.75 = 0.5625:
+    // green 255 * 0.4375 = 111.6 -> 112, red 255 * 0.5625 = 143.4 -> 143.
+    QCOMPARE(out.at<cv::Vec3b>(1, 1), cv::Vec3b(0, 112, 143));
+    QCOMPARE(out.at<cv::Vec3b>(2, 2), cv::Vec3b(0, 239, 16));  // s = 0.75: m = 0.25 * 0.25 = 0.0625
+    QCOMPARE(out.at<cv::Vec3b>(4, 4), cv::Vec3b(0, 255, 0));
+    // Outline: m >= 0.5 is polyp, so the 2x2 block is the polyp; thickness 1 outlines the three pixels
+    // next to background: (0, 0) touches only the polyp and the frame's (replicated) edge.
+    o.mode = OverlayMode::Outline;
+    o.outline_thickness = 1;
+    const cv::Mat line = compose_overlay(img, half, o);
+    QCOMPARE(cv::countNonZero(line.reshape(1) == 255), 3);
+    QCOMPARE(line.at<cv::Vec3b>(1, 1), cv::Vec3b(0, 0, 255));
+    QCOMPARE(line.at<cv::Vec3b>(0, 0), cv::Vec3b(0, 0, 0));
+  }
+
+  void a_mask_at_the_frame_size_is_the_same_with_either_path() {
+    // A full-size mask upsampled from itself gives m in {0, 1}: identical to the fixed-point path.
+    cv::Mat img(30, 40, CV_8UC3);
+    cv::randu(img, 0, 255);
+    const cv::Mat m = square_mask({20, 15}, {3, 4, 9, 6});
+    cv::Mat big;
+    cv::resize(m, big, img.size(), 0, 0, cv::INTER_NEAREST);
+    OverlayOptions o;
+    o.alpha = 0.4;
+    const cv::Mat a = compose_overlay(img, big, o);
+    // Where the upsampled weight is exactly 0 or 1, the low-resolution path gives the same pixels.
+    const cv::Mat b = compose_overlay(img, m, o);
+    const MaskUpsampler up(img.size(), m.size());
+    std::vector<float> w(40);
+    int exact = 0;
+    for (int y = 0; y < 30; ++y) {
+      if (!up.row(m, y, w.data())) std::fill(w.begin(), w.end(), 0.0f);
+      for (int x = 0; x < 40; ++x) {
+        if (w[static_cast<size_t>(x)] != 0.0f && w[static_cast<size_t>(x)] != 1.0f) continue;
+        ++exact;
+        QCOMPARE(b.at<cv::Vec3b>(y, x), a.at<cv::Vec3b>(y, x));
+      }
+    }
+    QVERIFY(exact > 900);
   }
 
   void into_reuses_the_output_buffer() {
