@@ -60,6 +60,7 @@ QStringList Hud::lines() const {
     out << tr("dropped   %1 model · %2 display").arg(state_.dropped_inference).arg(state_.dropped_display);
   }
   out << tr("device    %1").arg(state_.device.isEmpty() ? tr("—") : state_.device);
+  if (!state_.overlay.isEmpty()) out << tr("overlay   %1").arg(state_.overlay);
   if (!state_.note.isEmpty()) out << state_.note;
   return out;
 }

@@ -27,6 +27,7 @@ struct HudState {
   long long dropped_display = 0;    // frames captured but never painted
   QString device;                // "CPU", "CUDA:0", ...
   bool has_source = true;        // false: no video open (a loaded model then waits for one)
+  QString overlay;               // where the overlay is blended: "GPU", "CPU (no OpenGL)"; "" = no line
   QString note;                  // a last line, e.g. training sharing the CPU
 };
 

@@ -17,7 +17,6 @@
 #include "core/pipeline/live_session_bridge.h"
 #include "core/pipeline/predictor_segmenter.h"
 #include "core/video/make_source.h"
-#include "ui/image_convert.h"
 #include "ui/model_loader.h"
 #include "ui/review_panel.h"
 #include "ui/settings.h"
@@ -389,11 +388,28 @@ core::OverlayOptions LiveTab::overlay_options() const {
   return o;
 }
 
-const core::FieldOfView* LiveTab::shown_view() const {
-  // A mask from before a change of frame size (a new stream resolution) is resized by the overlay;
-  // its view is not, and then says nothing about this frame.
-  if (!shown_mask_ || !shown_mask_->view || shown_mask_->view->size() != shown_.bgr.size()) return nullptr;
-  return shown_mask_->view.get();
+std::shared_ptr<const core::FieldOfView> LiveTab::shown_view() const {
+  if (!shown_mask_ || !shown_mask_->view || shown_.empty()) return nullptr;
+  const auto& v = shown_mask_->view;
+  const cv::Size f = shown_.bgr.size(), s = v->size();
+  if (s == f) return v;
+  // Found on the model's scaled copy of this frame: the same shape. A view of another shape came
+  // from before a change of stream resolution and says nothing about this frame.
+  const double aspect = static_cast<double>(f.width) / f.height, view_aspect = static_cast<double>(s.width) / s.height;
+  if (std::abs(aspect / view_aspect - 1.0) > 0.02) return nullptr;
+  return std::make_shared<const core::FieldOfView>(v->scaled(f));
+}
+
+cv::Mat LiveTab::cpu_composite() const {
+  if (shown_.empty()) return {};
+  const bool with_mask = shown_mask_ && model_->loaded();
+  try {
+    return core::compose_overlay(shown_.bgr, with_mask ? shown_mask_->mask : cv::Mat(), overlay_options(),
+                                 with_mask ? shown_view().get() : nullptr);
+  } catch (const std::exception& e) {  // a malformed mask must not take the picture away
+    pl::log::get("ui")->warn("overlay failed: {}", e.what());
+    return shown_.bgr;
+  }
 }
 
 void LiveTab::recompose() {
@@ -401,14 +417,10 @@ void LiveTab::recompose() {
   review_->set_overlay(o);
   if (shown_.empty()) return;
   const bool with_mask = shown_mask_ && model_->loaded();
-  const cv::Mat mask = with_mask ? shown_mask_->mask : cv::Mat();
-  try {
-    composed_ = core::compose_overlay(shown_.bgr, mask, o, with_mask ? shown_view() : nullptr);
-  } catch (const std::exception& e) {  // a malformed mask must not take the picture away
-    pl::log::get("ui")->warn("overlay failed: {}", e.what());
-    composed_ = shown_.bgr;
-  }
-  view_->set_frame(to_qimage(composed_));
+  // The view blends on the GPU when it can (the mask stays at the model's resolution), else on the CPU.
+  view_->set_composite(shown_.bgr, with_mask ? shown_mask_->mask : cv::Mat(), with_mask ? shown_view() : nullptr, o);
+  if (recorder_) composed_ = cpu_composite();
+  else composed_.release();
 }
 
 void LiveTab::refresh_hud() {
@@ -430,6 +442,7 @@ void LiveTab::refresh_hud() {
                  : tr("training shares the CPU: slower");
   }
   h.device = model_->model_device().isEmpty() ? tr("no model") : model_->model_device();
+  h.overlay = view_->gpu_compositing() ? tr("GPU") : tr("CPU (no OpenGL)");
   view_->set_hud_state(h);
 }
 
@@ -608,7 +621,7 @@ void LiveTab::snapshot() {
   std::shared_ptr<const core::FieldOfView> view;
   if (shown_mask_ && model_->loaded()) {
     mask = shown_mask_->mask;
-    if (shown_view()) view = shown_mask_->view;
+    view = shown_view();
     meta.model_preset = model_->preset().toStdString();
     meta.checkpoint = QFileInfo(model_->checkpoint()).fileName().toStdString();
     meta.device = model_->model_device().toStdString();
@@ -663,10 +676,11 @@ void LiveTab::toggle_recording() {
     watcher->setFuture(QtConcurrent::run([r]() { return QString::fromStdString(r->stop().error); }));
     return;
   }
-  if (composed_.empty()) {
+  if (shown_.empty()) {
     view_->show_toast(tr("Nothing to record: no video on screen"));
     return;
   }
+  composed_ = cpu_composite();
   core::exporting::RecorderOptions o;
   o.path = core::exporting::new_recording_path(
       recordings_folder().toStdString(), source_info_.description.empty() ? "live" : source_info_.description);

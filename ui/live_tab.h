@@ -128,8 +128,11 @@ class LiveTab : public QWidget {
   void pull();  // takes the session's newest frame + mask and repaints
   void recompose();
   core::OverlayOptions overlay_options() const;
-  // The shown mask's field of view when it applies to the frame on screen (same size), else null.
-  const core::FieldOfView* shown_view() const;
+  // The shown mask's field of view at the frame's size (scaled when it was found on the model's copy
+  // of the frame), or null when it belongs to a frame of another shape (a new stream resolution).
+  std::shared_ptr<const core::FieldOfView> shown_view() const;
+  // The picture on screen blended on the CPU at the frame's size (what the recorder gets).
+  cv::Mat cpu_composite() const;
   void refresh_hud();
   void on_state(core::SourceState s, const core::SourceInfo& info);
   void on_error(const core::VideoError& e);
@@ -167,7 +170,7 @@ class LiveTab : public QWidget {
   int64_t shown_index_ = -1;
   int64_t frames_shown_ = 0;
   bool mask_matches_frame_ = false;
-  cv::Mat composed_;  // the picture on screen as BGR (what the recorder gets)
+  cv::Mat composed_;  // the picture on screen as BGR while recording (the recorder's input)
   core::review::PolypAlert alert_;  // the debounced "polyp in view" cue
 
   std::unique_ptr<core::exporting::Recorder> recorder_;
