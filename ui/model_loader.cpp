@@ -30,6 +30,8 @@ void ModelLoader::load(const QString& path) {
     r.path = path;
     try {
       r.segmenter = std::make_shared<core::PredictorSegmenter>(path.toStdString(), options);
+      // The live view upsamples masks itself (on the GPU when it can): keep them at the model's size.
+      r.segmenter->set_mask_at_model_resolution(true);
     } catch (const std::exception& e) {
       r.error = QString::fromStdString(e.what());
     }

@@ -111,8 +111,9 @@ SnapshotFiles write_snapshot(const cv::Mat& bgr, const cv::Mat& mask01, const Sn
 
   ensure_writable_dir(options.out_dir);
   const bool has_mask = !mask01.empty();
-  cv::Mat mask = mask01;
-  if (has_mask && mask.size() != bgr.size()) cv::resize(mask01, mask, bgr.size(), 0, 0, cv::INTER_NEAREST);
+  // A mask at the model's resolution (the live view's) is saved at the frame's size as the screen
+  // shows it; the overlay is composed from the mask itself, so its edges are the screen's smooth ones.
+  const cv::Mat mask = has_mask ? upsample_mask(mask01, bgr.size()) : mask01;
 
   OverlayOptions overlay = options.overlay_options;
   if (overlay.mode == OverlayMode::Off) overlay.mode = OverlayMode::Fill;
@@ -138,7 +139,7 @@ SnapshotFiles write_snapshot(const cv::Mat& bgr, const cv::Mat& mask01, const Sn
   }
   if (has_mask && options.overlay) {
     const std::string p = (dir / (stem + "_overlay.png")).string();
-    write_png_atomic(p, compose_overlay(bgr, mask, overlay, view));
+    write_png_atomic(p, compose_overlay(bgr, mask01, overlay, view));
     files.overlay = p;
   }
   if (options.sidecar) {

@@ -126,6 +126,12 @@ cv::Mat polyp_pixels(const cv::Mat& mask, cv::Size size, const FieldOfView* view
 
 }  // namespace
 
+cv::Mat upsample_mask(const cv::Mat& mask, cv::Size size) {
+  if (mask.empty()) return {};
+  if (mask.type() != CV_8UC1) throw std::invalid_argument("upsample_mask: the mask must be CV_8UC1");
+  return polyp_pixels(mask, size, nullptr) / 255;
+}
+
 const char* to_string(OverlayMode m) {
   switch (m) {
     case OverlayMode::Off: return "off";

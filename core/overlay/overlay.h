@@ -74,6 +74,10 @@ class MaskUpsampler {
   std::vector<float> fx_;
 };
 
+// The polyp pixels of `mask` (CV_8U, non-zero = polyp) at `size`: the bilinear weight >= 0.5, as the
+// overlay's outline and the screen see them (0/1, CV_8U). A mask of that size is returned as 0/1.
+cv::Mat upsample_mask(const cv::Mat& mask, cv::Size size);
+
 // Share of polyp pixels in percent (0 for an empty mask).
 double polyp_area_percent(const cv::Mat& mask);
 

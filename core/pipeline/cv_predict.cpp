@@ -44,7 +44,8 @@ CvPrediction cv_predict(inference::Predictor& predictor, const cv::Mat& frame, b
   return cv_predict(predictor, frame, cv::Size(), with_prob);
 }
 
-CvPrediction cv_predict(inference::Predictor& predictor, const cv::Mat& frame, cv::Size source_size, bool with_prob) {
+CvPrediction cv_predict(inference::Predictor& predictor, const cv::Mat& frame, cv::Size source_size, bool with_prob,
+                        MaskAt at) {
   const auto t0 = Clock::now();
   const cv::Mat bgr = to_bgr(frame);
   // The frame the mask is for: `frame` itself, or the full frame a video source scaled it from.
@@ -61,7 +62,7 @@ CvPrediction cv_predict(inference::Predictor& predictor, const cv::Mat& frame, c
   out.timings = logits.timings;
   out.timings.preprocess_ms += resize_ms;
   const auto t2 = Clock::now();
-  const cv::Size frame_size = source;
+  const cv::Size frame_size = at == MaskAt::Content ? cv::Size(logits.width, logits.height) : source;
   auto to_frame = [&](float* plane) {
     cv::Mat small(logits.height, logits.width, CV_32F, plane), full;
     if (small.size() == frame_size) full = small.clone();

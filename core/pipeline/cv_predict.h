@@ -9,9 +9,14 @@
 
 namespace pl::core {
 
+// Where the mask is made: at the frame's size (logits resized bilinearly, then thresholded: eval,
+// annotate, exports), or at the model's letterbox content size (thresholded where the model
+// answered; the live view upsamples it on the GPU, docs/architecture.md "Overlay").
+enum class MaskAt { Frame, Content };
+
 struct CvPrediction {
-  cv::Mat mask;  // CV_8U, frame size, class ids (0 background, 1 polyp)
-  cv::Mat prob;  // CV_32F, frame size, polyp probability; empty unless asked for
+  cv::Mat mask;  // CV_8U, class ids (0 background, 1 polyp): frame size, or content size (MaskAt)
+  cv::Mat prob;  // CV_32F, the mask's size, polyp probability; empty unless asked for
   inference::PredictTimings timings;
 };
 
@@ -27,6 +32,6 @@ CvPrediction cv_predict(inference::Predictor& predictor, const cv::Mat& frame, b
 // if it is not that size already, and the mask and prob are at `source_size`, the full frame's size.
 // An empty `source_size` means `frame` is the full frame (the overload above).
 CvPrediction cv_predict(inference::Predictor& predictor, const cv::Mat& frame, cv::Size source_size,
-                        bool with_prob = false);
+                        bool with_prob = false, MaskAt at = MaskAt::Frame);
 
 }  // namespace pl::core

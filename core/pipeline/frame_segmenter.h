@@ -9,7 +9,8 @@
 namespace pl::core {
 
 struct SegmentResult {
-  cv::Mat mask;                 // CV_8U, 0 = background, 1 = polyp, the (source) frame's size
+  cv::Mat mask;                 // CV_8U, 0 = background, 1 = polyp, the (source) frame's size or,
+                                // when the segmenter was asked for it, the model's content size
   double preprocess_ms = 0.0;   // resize/normalise/upload
   double infer_ms = 0.0;        // the forward pass
   double postprocess_ms = 0.0;  // argmax, resize back, download

@@ -21,7 +21,7 @@ SegmentResult PredictorSegmenter::segment(const cv::Mat& bgr) { return segment(b
 SegmentResult PredictorSegmenter::segment(const cv::Mat& bgr, cv::Size source_size) {
   if (!threads_applied_ && threads_ > 0) pl::model::configure_cpu_threads(threads_);
   threads_applied_ = true;
-  CvPrediction p = cv_predict(*predictor_, bgr, source_size);
+  CvPrediction p = cv_predict(*predictor_, bgr, source_size, false, mask_at_);
   SegmentResult r;
   r.mask = std::move(p.mask);
   r.preprocess_ms = p.timings.preprocess_ms;

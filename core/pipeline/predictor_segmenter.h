@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/inference/predictor.h"
+#include "core/pipeline/cv_predict.h"
 #include "core/pipeline/frame_segmenter.h"
 
 namespace pl::core {
@@ -25,6 +26,9 @@ class PredictorSegmenter : public FrameSegmenter {
   SegmentResult segment(const cv::Mat& bgr, cv::Size source_size) override;
   // The predictor's input_h x input_w (as cv::Size: width = input_w).
   cv::Size input_box() const override;
+  // Masks at the model's content size instead of the frame's (the live view, which upsamples them
+  // on the GPU or in core/overlay; saves resizing logits to a 4K frame). Default: the frame's size.
+  void set_mask_at_model_resolution(bool on) { mask_at_ = on ? MaskAt::Content : MaskAt::Frame; }
   // "<preset> (<checkpoint file>) on <device>, <H>x<W> input"
   std::string describe() const override;
   const inference::PredictorInfo& info() const;
@@ -33,6 +37,7 @@ class PredictorSegmenter : public FrameSegmenter {
   std::shared_ptr<inference::Predictor> predictor_;
   int threads_ = 0;
   bool threads_applied_ = false;  // using thread only
+  MaskAt mask_at_ = MaskAt::Frame;
 };
 
 }  // namespace pl::core

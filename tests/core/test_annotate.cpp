@@ -5,6 +5,7 @@
 #include <QtTest>
 
 #include <filesystem>
+#include <fstream>
 
 #include <torch/torch.h>
 #include <opencv2/imgcodecs.hpp>
@@ -239,6 +240,43 @@ class TestAnnotate : public QObject {
       const cv::Mat got = cv::imread((fs::path(o.output) / ("f" + std::to_string(i) + ".png")).string());
       QCOMPARE(cv::norm(got, golden, cv::NORM_INF), 0.0);
     }
+  }
+
+  // The live view's masks stay at the model's content size (MaskAt::Content): with the bundled model
+  // on a real Kvasir-SEG image at 720p, the mask is the content size, and upsampled the way the
+  // overlay and snapshots do it, it is the frame-size mask to within resampling at the edges.
+  void live_masks_at_the_models_resolution() {
+    const fs::path model = fs::path(POLYPLENS_TEST_SOURCE_DIR) / "resources" / "models" / "default.pt";
+    const fs::path root = fs::path(POLYPLENS_TEST_DATA) / "kvasir-seg";
+    std::ifstream val(root / "val.txt");
+    std::string name;
+    QVERIFY(std::getline(val, name));
+    cv::Mat img = cv::imread((root / "images" / (name + ".jpg")).string());
+    QVERIFY(!img.empty());
+    cv::resize(img, img, {1280, 720}, 0, 0, cv::INTER_AREA);
+    inference::PredictorOptions po;
+    po.threads = 2;
+    auto predictor = std::make_shared<inference::Predictor>(model.string(), po);
+    int ch = 0, cw = 0;
+    predictor->content_size(720, 1280, ch, cw);
+    const CvPrediction full = cv_predict(*predictor, img);
+    const CvPrediction small = cv_predict(*predictor, img, cv::Size(), false, MaskAt::Content);
+    QCOMPARE(full.mask.size(), img.size());
+    QCOMPARE(small.mask.size(), cv::Size(cw, ch));
+    QVERIFY(cv::countNonZero(full.mask) > 1000);  // the image has a polyp the model finds
+    const cv::Mat up = upsample_mask(small.mask, img.size());
+    const double agree = 1.0 - cv::countNonZero(up != full.mask) / static_cast<double>(img.total());
+    qInfo("content %dx%d; frame-size mask and upsampled content mask agree on %.4f of pixels", cw, ch, agree);
+    QVERIFY(agree > 0.99);
+
+    // The segmenter, given the source's scaled copy of the frame, keeps the mask at that size.
+    PredictorSegmenter seg(predictor, 2);
+    seg.set_mask_at_model_resolution(true);
+    cv::Mat scaled;
+    cv::resize(img, scaled, {cw, ch}, 0, 0, cv::INTER_AREA);
+    const SegmentResult r = seg.segment(scaled, img.size());
+    QCOMPARE(r.mask.size(), cv::Size(cw, ch));
+    QVERIFY(cv::countNonZero(r.mask != small.mask) < static_cast<int>(0.01 * r.mask.total()));
   }
 };
 
