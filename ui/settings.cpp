@@ -77,6 +77,8 @@ QString Settings::training_config() const { return s_.value("train/config").toSt
 void Settings::set_training_config(const QString& json) { s_.setValue("train/config", json); }
 QString Settings::training_recipe() const { return s_.value("train/recipe").toString(); }
 void Settings::set_training_recipe(const QString& name_or_file) { s_.setValue("train/recipe", name_or_file); }
+int Settings::training_processes() const { return std::max(1, s_.value("train/processes", 1).toInt()); }
+void Settings::set_training_processes(int n) { s_.setValue("train/processes", std::max(1, n)); }
 
 QString Settings::last_checkpoint() const { return s_.value("model/checkpoint").toString(); }
 void Settings::set_last_checkpoint(const QString& path) { s_.setValue("model/checkpoint", path); }

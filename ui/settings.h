@@ -58,6 +58,10 @@ class Settings {
   // config at Start); empty while the preset's default recipe applies.
   QString training_recipe() const;
   void set_training_recipe(const QString& name_or_file);
+  // Training processes on this machine (1 = in the window's own process; more = data-parallel,
+  // docs/distributed.md §6); saved at Start with the config.
+  int training_processes() const;
+  void set_training_processes(int n);
 
   QString last_checkpoint() const;
   void set_last_checkpoint(const QString& path);

@@ -27,6 +27,7 @@
 
 #include "core/base/json.h"
 #include "core/log/log.h"
+#include "core/train/launcher.h"
 #include "core/train/recipes.h"
 #include "model/device.h"
 #include "model/presets.h"
@@ -226,6 +227,28 @@ TrainingForm::TrainingForm(Settings& settings, QWidget* parent) : QWidget(parent
   amp_->setToolTip(tr("Mixed precision: auto = bf16 on CUDA, off on the CPU"));
   run->addRow(tr("Mixed precision"), amp_);
   fields_.push_back({tr("Mixed precision"), amp_, [this] { return amp_->currentData().toString() == q(kPaper.amp); }});
+  // Data-parallel on this machine (docs/distributed.md §6): not a TrainConfig setting, so not a field
+  // measured against the paper's defaults.
+  processes_ = new QSpinBox(run_box);
+  processes_->setObjectName(QStringLiteral("processes"));
+  processes_->setRange(1, 256);
+  processes_->setValue(1);
+  processes_note_ = new QLabel(run_box);
+  processes_note_->setObjectName(QStringLiteral("processes_note"));
+  processes_note_->setWordWrap(true);
+  if (distributed_available()) {
+    processes_->setToolTip(tr("1: train in this window's process. More: data-parallel training, one process each "
+                              "(polyplens train --nproc N over %1), shown here as one run")
+                               .arg(q(core::train::distributed_backends())));
+  } else {
+    processes_->setEnabled(false);
+    processes_->setToolTip(tr("This build has no distributed training (LibTorch's c10d with Gloo or NCCL was not "
+                              "found when it was built; Debian: install libgloo-dev and rebuild)"));
+  }
+  run->addRow(tr("Processes"), processes_);
+  run->addRow(processes_note_);
+  connect(processes_, qOverload<int>(&QSpinBox::valueChanged), this, [this] { describe_processes(); });
+  connect(batch_, qOverload<int>(&QSpinBox::valueChanged), this, [this] { describe_processes(); });
   out_dir_ = new QLineEdit(run_box);
   out_dir_->setPlaceholderText(tr("run folder: last.pt, best.pt, metrics.jsonl"));
   run->addRow(tr("Output folder"), folder_row(run_box, out_dir_, [this] {
@@ -319,7 +342,35 @@ TrainingForm::TrainingForm(Settings& settings, QWidget* parent) : QWidget(parent
   if (out.isEmpty() || QFileInfo::exists(QDir(out).filePath("last.pt"))) start.out_dir = new_run_folder().toStdString();
   set_config(start);
   if (!recipe_choice_.isEmpty() && !builtin(recipe_choice_)) show_recipe(recipe_choice_);  // a file
+  set_processes(settings_.training_processes());
   describe();
+  describe_processes();
+}
+
+bool TrainingForm::distributed_available() { return !core::train::distributed_backends().empty(); }
+
+int TrainingForm::processes() const { return distributed_available() ? processes_->value() : 1; }
+
+void TrainingForm::set_processes(int n) { processes_->setValue(distributed_available() ? std::max(1, n) : 1); }
+
+void TrainingForm::describe_processes() {
+  const int n = processes();
+  const int batch = batch_->value();
+  processes_note_->setVisible(n > 1);
+  if (n <= 1) return;
+  if (batch % n != 0) {
+    processes_note_->setText(tr("<span style='color:#e6463c'>Batch %1 is the global batch and must split into %2 "
+                                "equal shares, one per process.</span>")
+                                 .arg(batch)
+                                 .arg(n));
+    return;
+  }
+  // docs/distributed.md §2 (global batch) and §3 (BatchNorm per process).
+  processes_note_->setText(tr("Global batch %1 = %2 processes × %3 images. BatchNorm normalises over each "
+                              "process's %3 images; CPU threads are per process.")
+                               .arg(batch)
+                               .arg(n)
+                               .arg(batch / n));
 }
 
 QString TrainingForm::new_run_folder() {

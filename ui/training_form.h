@@ -76,6 +76,13 @@ class TrainingForm : public QWidget {
   QString summary_text() const;
   bool scanning() const { return watcher_.isRunning(); }
 
+  // Training processes on this machine: 1 trains in this process (a thread of the window); N > 1
+  // starts `polyplens train --nproc N` (docs/distributed.md §6). Always 1 when this build has no
+  // distributed training (the field is disabled and says why).
+  int processes() const;
+  void set_processes(int n);
+  static bool distributed_available();
+
   void set_editable(bool on);
 
  Q_SIGNALS:
@@ -99,6 +106,7 @@ class TrainingForm : public QWidget {
   void on_recipe_selected(int index);
   void on_preset_changed();
   void show_summary(const QString& html, bool ok);
+  void describe_processes();
 
   Settings& settings_;
   std::vector<Field> fields_;
@@ -128,6 +136,8 @@ class TrainingForm : public QWidget {
   QDoubleSpinBox *lr_ = nullptr, *momentum_ = nullptr, *weight_decay_ = nullptr, *aux_ = nullptr, *dice_ = nullptr;
   QComboBox* device_ = nullptr;
   QComboBox* amp_ = nullptr;
+  QSpinBox* processes_ = nullptr;
+  QLabel* processes_note_ = nullptr;
   QLineEdit* out_dir_ = nullptr;
   QList<QWidget*> editable_;
 
