@@ -1,5 +1,9 @@
 #include "ui/training_tab.h"
 
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <QCoreApplication>
 #include <QDir>
 #include <QEventLoop>
 #include <QFile>
@@ -7,17 +11,25 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPlainTextEdit>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QRegularExpression>
 #include <QSplitter>
+#include <QTemporaryDir>
 #include <QThread>
 #include <QTime>
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "core/base/json.h"
 #include "core/log/log.h"
+#include "core/train/launcher.h"
 #include "core/train/trainer.h"
+#include "model/device.h"
 #include "ui/settings.h"
 #include "ui/training_charts.h"
 #include "ui/training_form.h"
@@ -37,6 +49,15 @@ QString duration_text(double seconds) {
 }
 
 QString phase_text(TrainPhase p) { return QString::fromUtf8(core::train::phase_name(p)); }
+
+// The settings a recipe file may not carry (core/train/recipes.h): they belong to the run and go on
+// the command line.
+constexpr const char* kRunKeys[] = {"data_root", "extra_data_roots", "out_dir", "resume", "recipe"};
+
+quint64 inode_of(const QString& path) {
+  struct stat st {};
+  return ::stat(QFile::encodeName(path).constData(), &st) == 0 ? static_cast<quint64>(st.st_ino) : 0;
+}
 
 }  // namespace
 
@@ -101,6 +122,9 @@ TrainingTab::TrainingTab(Settings& settings, QWidget* parent) : QWidget(parent),
     if (!path.isEmpty()) Q_EMIT use_checkpoint(path);
   });
   connect(form_, &TrainingForm::summary_ready, this, [this] { update_buttons(); });
+  tail_timer_ = new QTimer(this);
+  tail_timer_->setInterval(250);
+  connect(tail_timer_, &QTimer::timeout, this, &TrainingTab::read_metrics);
   update_buttons();
 }
 
@@ -110,9 +134,37 @@ TrainingTab::~TrainingTab() {
     thread_->wait();
     delete thread_;
   }
+  if (process_) {
+    // Cancel (the ranks write a resumable last.pt) and wait; a launcher that does not stop is killed,
+    // and its ranks end with it (they are started with a parent-death signal, docs/distributed.md §4).
+    process_->disconnect(this);
+    const auto pid = static_cast<pid_t>(process_->processId());
+    if (pid > 0 && !cancel_requested_) {
+      ::kill(pid, SIGTERM);
+      if (paused_) ::kill(pid, SIGUSR2);
+    }
+    if (!process_->waitForFinished(120000)) {
+      process_->kill();
+      process_->waitForFinished(10000);
+    }
+    delete process_;
+    process_ = nullptr;
+  }
 }
 
-bool TrainingTab::is_paused() const { return trainer_ && trainer_->is_paused(); }
+bool TrainingTab::is_paused() const { return (trainer_ && trainer_->is_paused()) || (process_ && paused_); }
+
+QString TrainingTab::executable() const {
+  if (!executable_.isEmpty()) return executable_;
+  if (const QString env = qEnvironmentVariable("POLYPLENS_EXE"); !env.isEmpty()) return env;
+  const QString self = QCoreApplication::applicationFilePath();
+  if (QFileInfo(self).fileName() == QLatin1String("polyplens")) return self;
+  return QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral("polyplens"));
+}
+
+QString TrainingTab::processes_text() const {
+  return tr("%1 processes (%2)").arg(run_processes_).arg(backend_);
+}
 
 QString TrainingTab::status_text() const { return status_->text(); }
 QString TrainingTab::log_text() const { return log_->toPlainText(); }
@@ -130,7 +182,7 @@ void TrainingTab::log(const QString& line) {
 }
 
 bool TrainingTab::start(bool resume) {
-  if (thread_) return false;
+  if (is_running()) return false;
   core::train::TrainConfig config = form_->config();
   const QDir out(QString::fromStdString(config.out_dir));
   if (config.out_dir.empty()) {
@@ -138,6 +190,11 @@ bool TrainingTab::start(bool resume) {
     status_->setText(tr("Choose an output folder for the run."));
     return false;
   }
+  const auto refuse = [this](const QString& why) {
+    log(tr("Cannot start: %1").arg(why));
+    status_->setText(tr("Cannot start: %1").arg(why));
+    return false;
+  };
   if (resume) {
     QFile json(out.filePath("config.json"));
     if (json.open(QIODevice::ReadOnly)) {
@@ -157,12 +214,31 @@ bool TrainingTab::start(bool resume) {
     status_->setText(tr("The output folder already holds a run."));
     return false;
   }
-  try {
-    trainer_ = std::make_shared<core::train::Trainer>(config);
-  } catch (const std::exception& e) {
-    log(tr("Cannot start: %1").arg(e.what()));
-    status_->setText(tr("Cannot start: %1").arg(e.what()));
-    return false;
+  const int nproc = form_->processes();
+  QString program;
+  if (nproc > 1) {
+    // The launcher checks all of this too, but after the window has promised a run.
+    try {
+      config.validate();
+    } catch (const std::exception& e) {
+      return refuse(QString::fromStdString(e.what()));
+    }
+    if (config.batch % nproc != 0)
+      return refuse(tr("batch %1 is the global batch and must split into %2 equal shares, one per process")
+                        .arg(config.batch)
+                        .arg(nproc));
+    program = executable();
+    if (!QFileInfo(program).isFile() || !QFileInfo(program).isExecutable())
+      return refuse(tr("the polyplens program that runs the %1 processes was not found at %2 (set POLYPLENS_EXE "
+                       "to its path)")
+                        .arg(nproc)
+                        .arg(program));
+  } else {
+    try {
+      trainer_ = std::make_shared<core::train::Trainer>(config);
+    } catch (const std::exception& e) {
+      return refuse(QString::fromStdString(e.what()));
+    }
   }
   created_dir_ = !out.exists();
   if (!QDir().mkpath(out.absolutePath())) {
@@ -184,8 +260,10 @@ bool TrainingTab::start(bool resume) {
     settings_.set_training_config(QString::fromStdString(config.to_json()));
     settings_.set_training_recipe(form_->recipe_choice());
   }
+  settings_.set_training_processes(nproc);
   progress_ = {};
   last_phase_ = TrainPhase::Loading;
+  run_processes_ = nproc;
   log(resume ? tr("Resuming %1 from last.pt").arg(run_dir_)
              : tr("Training %1 (%2 epochs, batch %3, lr %4) into %5")
                    .arg(QString::fromStdString(config.preset))
@@ -194,6 +272,7 @@ bool TrainingTab::start(bool resume) {
                    .arg(config.lr)
                    .arg(run_dir_));
   status_->setText(tr("Loading the data set…"));
+  if (nproc > 1) return start_processes(config, resume, program);
 
   auto trainer = trainer_;
   thread_ = QThread::create([this, trainer] {
@@ -218,6 +297,16 @@ bool TrainingTab::start(bool resume) {
 }
 
 void TrainingTab::pause() {
+  if (process_) {
+    // The ranks take SIGUSR1 once they train (before, it would end them): pause waits for the first
+    // iteration in metrics.jsonl.
+    if (paused_ || cancel_requested_ || progress_.phase != TrainPhase::Training) return;
+    ::kill(static_cast<pid_t>(process_->processId()), SIGUSR1);  // the launcher passes it on to every rank
+    paused_ = true;
+    show_process_status();
+    update_buttons();
+    return;
+  }
   if (!trainer_ || !thread_) return;
   trainer_->pause();
   status_->setText(tr("Pausing after the current iteration…"));
@@ -225,6 +314,16 @@ void TrainingTab::pause() {
 }
 
 void TrainingTab::resume() {
+  if (process_) {
+    if (paused_) {
+      ::kill(static_cast<pid_t>(process_->processId()), SIGUSR2);
+      paused_ = false;
+      log(tr("Resumed"));
+      show_process_status();
+      update_buttons();
+    }
+    return;
+  }
   if (thread_) {
     if (trainer_->is_paused()) {
       trainer_->resume();
@@ -237,6 +336,17 @@ void TrainingTab::resume() {
 }
 
 void TrainingTab::cancel() {
+  if (process_) {
+    if (cancel_requested_) return;  // a second signal would make the ranks exit without a checkpoint
+    const auto pid = static_cast<pid_t>(process_->processId());
+    ::kill(pid, SIGTERM);  // the launcher passes it on: every rank stops and rank 0 writes last.pt
+    if (paused_) ::kill(pid, SIGUSR2);
+    cancel_requested_ = true;
+    paused_ = false;
+    status_->setText(tr("Stopping %1 after the current iteration; writing a resumable last.pt…").arg(processes_text()));
+    update_buttons();
+    return;
+  }
   if (!trainer_ || !thread_) return;
   trainer_->cancel();
   status_->setText(tr("Stopping after the current iteration; writing a resumable last.pt…"));
@@ -244,7 +354,7 @@ void TrainingTab::cancel() {
 }
 
 bool TrainingTab::stop_and_wait(int timeout_ms) {
-  if (!thread_) return true;
+  if (!is_running()) return true;
   cancel();
   QEventLoop loop;
   QTimer timer;
@@ -252,8 +362,8 @@ bool TrainingTab::stop_and_wait(int timeout_ms) {
   connect(&timer, &QTimer::timeout, &loop, &QEventLoop::quit);
   connect(this, &TrainingTab::run_finished, &loop, &QEventLoop::quit);
   timer.start(timeout_ms);
-  if (thread_) loop.exec();
-  return thread_ == nullptr;
+  if (is_running()) loop.exec();
+  return !is_running();
 }
 
 void TrainingTab::apply(const core::train::TrainProgress& p) {
@@ -348,11 +458,16 @@ void TrainingTab::finish(const core::train::TrainResult& r) {
                                        : QString()));
       break;
     case TrainPhase::Cancelled:
-      status_->setText(tr("Stopped at iteration %1. last.pt is resumable: press Resume to continue.")
-                           .arg(r.iterations_done));
+      status_->setText(QDir(run_dir_).exists("last.pt")
+                           ? tr("Stopped at iteration %1. last.pt is resumable: press Resume to continue.")
+                                 .arg(r.iterations_done)
+                           : tr("Stopped before the first checkpoint."));
       break;
     default:
-      status_->setText(tr("<span style='color:#e6463c'>Training failed: %1</span>").arg(message.toHtmlEscaped()));
+      status_->setText(tr("<span style='color:#e6463c'>Training failed: %1</span>%2")
+                           .arg(message.toHtmlEscaped(),
+                                QDir(run_dir_).exists("last.pt") ? tr(" last.pt is intact: press Resume to continue.")
+                                                                  : QString()));
       progress_bar_->setRange(0, 1);
       progress_bar_->setValue(0);
       break;
@@ -381,15 +496,265 @@ void TrainingTab::finish(const core::train::TrainResult& r) {
 }
 
 void TrainingTab::update_buttons() {
-  const bool running = thread_ != nullptr;
-  const bool paused = running && trainer_ && trainer_->is_paused();
+  const bool running = is_running();
+  const bool paused = running && is_paused();
   const QString dir = form_->output_folder();
   const bool resumable = !running && !dir.isEmpty() && QFileInfo::exists(QDir(dir).filePath("last.pt"));
   start_->setEnabled(!running);
-  pause_->setEnabled(running && !paused);
+  pause_->setEnabled(running && !paused && !cancel_requested_ &&
+                     (!process_ || progress_.phase == TrainPhase::Training));
   resume_->setEnabled(paused || resumable);
-  cancel_->setEnabled(running);
+  cancel_->setEnabled(running && !cancel_requested_);
   use_->setEnabled(!usable_checkpoint().isEmpty());
+}
+
+// --- Multi-process runs (docs/distributed.md §6) ----------------------------------------------------
+
+bool TrainingTab::start_processes(const core::train::TrainConfig& config, bool resume, const QString& program) {
+  backend_ = QStringLiteral("Gloo");
+  if (core::train::distributed_backends().find("nccl") != std::string::npos) {
+    try {
+      if (pl::model::select_device(config.device).is_cuda()) backend_ = QStringLiteral("NCCL");
+    } catch (const std::exception&) {
+      // no CUDA device: the ranks train on the CPU over Gloo
+    }
+  }
+  QStringList args{QStringLiteral("train")};
+  if (resume) {
+    args << QStringLiteral("--resume");  // the ranks take the run's config.json
+  } else {
+    // The form's settings as a recipe file (core/train/recipes.h: config.json keys); named after the
+    // recipe, so the run's config.json records the same recipe as a run in this process would.
+    recipe_dir_ = std::make_unique<QTemporaryDir>();
+    auto json = pl::json::Json::parse(config.to_json());
+    for (const char* key : kRunKeys) json.erase(key);
+    QString name = QString::fromStdString(config.recipe);
+    name.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]")), QStringLiteral("_"));
+    if (name.isEmpty() || name.startsWith('.')) name = QStringLiteral("form");
+    QFile recipe(QDir(recipe_dir_->path()).filePath(name + QStringLiteral(".json")));
+    const QByteArray text = QByteArray::fromStdString(pl::json::dump(json));
+    if (!recipe_dir_->isValid() || !recipe.open(QIODevice::WriteOnly) || recipe.write(text) != text.size()) {
+      log(tr("Cannot start: cannot write the run's settings to %1").arg(recipe.fileName()));
+      status_->setText(tr("Cannot start: cannot write the run's settings to a temporary file."));
+      recipe_dir_.reset();
+      core::train::TrainResult r;
+      r.phase = TrainPhase::Failed;
+      r.message = "cannot write the recipe file";
+      finish(r);
+      return false;
+    }
+    recipe.close();
+    args << QStringLiteral("--recipe") << recipe.fileName();
+    args << QStringLiteral("--data") << QString::fromStdString(config.data_root);
+    for (const auto& extra : config.extra_data_roots) args << QStringLiteral("--data") << QString::fromStdString(extra);
+    // --ratio has a default on the command line that would win over the recipe's.
+    args << QStringLiteral("--ratio")
+         << QStringLiteral("%1,%2").arg(config.ratio_min, 0, 'g', 17).arg(config.ratio_max, 0, 'g', 17);
+  }
+  args << QStringLiteral("--out") << run_dir_ << QStringLiteral("--nproc") << QString::number(run_processes_);
+
+  paused_ = false;
+  cancel_requested_ = false;
+  out_buf_.clear();
+  err_buf_.clear();
+  error_lines_.clear();
+  best_.reset();
+  // What is charted already (a resumed run's history) is not read again.
+  const QString metrics = QDir(run_dir_).filePath(QStringLiteral("metrics.jsonl"));
+  metrics_offset_ = resume ? QFileInfo(metrics).size() : 0;
+  metrics_inode_ = resume ? inode_of(metrics) : 0;
+
+  process_ = new QProcess(this);
+  process_->setProgram(program);
+  process_->setArguments(args);
+  connect(process_, &QProcess::readyReadStandardOutput, this, [this] { read_process_output(false); });
+  connect(process_, &QProcess::readyReadStandardError, this, [this] { read_process_output(true); });
+  connect(process_, &QProcess::finished, this, [this](int code, QProcess::ExitStatus status) {
+    process_ended(code, status == QProcess::CrashExit, {});
+  });
+  connect(process_, &QProcess::errorOccurred, this, [this](QProcess::ProcessError e) {
+    if (e == QProcess::FailedToStart) process_ended(-1, false, process_->errorString());
+  });
+  log(tr("Starting %1: %2 %3").arg(processes_text(), program, args.join(' ')));
+  status_->setText(tr("Starting %1…").arg(processes_text()));
+  form_->set_editable(false);
+  process_->start();
+  if (!process_) return false;  // it failed to start and was reported
+  tail_timer_->start();
+  update_buttons();
+  Q_EMIT running_changed(true);
+  return true;
+}
+
+void TrainingTab::read_process_output(bool is_stderr) {
+  if (!process_) return;
+  QByteArray& buf = is_stderr ? err_buf_ : out_buf_;
+  buf += is_stderr ? process_->readAllStandardError() : process_->readAllStandardOutput();
+  for (qsizetype nl; (nl = buf.indexOf('\n')) >= 0;) {
+    const QString line = QString::fromUtf8(buf.left(nl)).trimmed();
+    buf.remove(0, nl + 1);
+    if (!line.isEmpty()) process_line(line, is_stderr);
+  }
+}
+
+void TrainingTab::process_line(const QString& line, bool is_stderr) {
+  log(line);
+  if (is_stderr) {
+    // The launcher's and the ranks' errors ("polyplens train: ...", "polyplens: ..."), log lines at
+    // error level, and anything else on stderr that is not an informational log line.
+    static const QRegularExpression info(QStringLiteral("^\\[[^]]*\\] \\[[^]]*\\] \\[(info|debug|trace|warning)\\]"));
+    if (!info.match(line).hasMatch()) {
+      error_lines_ << line;
+      while (error_lines_.size() > 100) error_lines_.removeFirst();
+    }
+    return;
+  }
+  // Rank 0's iteration lines carry what metrics.jsonl does not: the length of the run.
+  static const QRegularExpression iter(QStringLiteral("^epoch (\\d+)/(\\d+)\\s+iter (\\d+)/(\\d+)"));
+  if (const auto m = iter.match(line); m.hasMatch()) {
+    progress_.epochs = m.captured(2).toInt();
+    progress_.total_iterations = m.captured(4).toLongLong();
+  }
+}
+
+void TrainingTab::read_metrics() {
+  if (run_dir_.isEmpty()) return;
+  const QString path = QDir(run_dir_).filePath(QStringLiteral("metrics.jsonl"));
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly)) return;
+  const quint64 inode = inode_of(path);
+  if (inode != metrics_inode_ || f.size() < metrics_offset_) {
+    // A new file (rank 0 rewrites it when it resumes): chart it from the start.
+    if (metrics_offset_ > 0) {
+      charts_->clear();
+      best_.reset();
+    }
+    metrics_inode_ = inode;
+    metrics_offset_ = 0;
+  }
+  if (f.size() == metrics_offset_ || !f.seek(metrics_offset_)) return;
+  const QByteArray data = f.readAll();
+  const qsizetype end = data.lastIndexOf('\n');
+  if (end < 0) return;  // a line still being written
+  metrics_offset_ += end + 1;
+  for (const QByteArray& line : data.left(end).split('\n')) apply_metrics_line(line);
+  show_process_status();
+  update_buttons();
+  Q_EMIT progress_changed();
+}
+
+void TrainingTab::apply_metrics_line(const QByteArray& line) {
+  const QJsonObject o = QJsonDocument::fromJson(line).object();
+  const QString type = o.value("type").toString();
+  if (type == "train" && o.value("loss").isDouble()) {
+    progress_.phase = TrainPhase::Training;
+    progress_.epoch = o.value("epoch").toInt();
+    progress_.iteration = o.value("iteration").toInteger();
+    progress_.loss = o.value("loss").toDouble();
+    progress_.loss_decode = o.value("loss_decode").toDouble();
+    progress_.loss_aux = o.value("loss_aux").toDouble();
+    progress_.lr = o.value("lr").toDouble();
+    progress_.images_per_s = o.value("images_per_s").toDouble();
+    progress_.eta_s = o.value("eta_s").toDouble();
+    progress_.validation.reset();
+    charts_->add_losses(progress_.iteration, progress_.loss_decode, progress_.loss_aux, progress_.loss);
+  } else if (type == "val" && o.value("polyp_dice").isDouble()) {
+    core::train::ValidationResult v;
+    v.epoch = o.value("epoch").toInt();
+    v.iteration = o.value("iteration").toInteger();
+    v.polyp_dice = o.value("polyp_dice").toDouble();
+    v.polyp_iou = o.value("polyp_iou").toDouble();
+    v.mDice = o.value("mDice").toDouble();
+    v.mIoU = o.value("mIoU").toDouble();
+    v.aAcc = o.value("aAcc").toDouble();
+    v.per_image_dice = o.value("per_image_dice").toDouble();
+    v.per_image_iou = o.value("per_image_iou").toDouble();
+    v.images = o.value("images").toInt();
+    v.seconds = o.value("seconds").toDouble();
+    v.is_best = o.value("is_best").toBool();
+    if (v.is_best) best_ = v;
+    progress_.validation = v;
+    charts_->add_validation(v.epoch, v.polyp_dice, v.polyp_iou, v.mDice, v.mIoU);
+  }
+}
+
+void TrainingTab::show_process_status() {
+  const auto& p = progress_;
+  if (p.total_iterations > 0) {
+    const int scale = p.total_iterations > 1000000 ? 1000 : 1;  // QProgressBar is int
+    progress_bar_->setRange(0, static_cast<int>(p.total_iterations / scale));
+    progress_bar_->setValue(static_cast<int>(p.iteration / scale));
+  }
+  if (cancel_requested_) return;  // "Stopping…" stays
+  if (paused_) {
+    status_->setText(tr("Paused %1 at iteration %2. Resume continues; Cancel leaves a resumable last.pt.")
+                         .arg(processes_text())
+                         .arg(p.iteration));
+  } else if (p.phase == TrainPhase::Loading) {
+    status_->setText(tr("%1: loading the data set…").arg(processes_text()));
+  } else {
+    status_->setText(tr("%1 · %2 · epoch %3/%4 · iteration %5/%6 · %7 images/s · ETA %8")
+                         .arg(phase_text(p.phase), processes_text())
+                         .arg(p.epoch)
+                         .arg(p.epochs)
+                         .arg(p.iteration)
+                         .arg(p.total_iterations)
+                         .arg(p.images_per_s, 0, 'f', 1)
+                         .arg(duration_text(p.eta_s)));
+  }
+}
+
+void TrainingTab::process_ended(int exit_code, bool crashed, const QString& error) {
+  if (!process_) return;
+  tail_timer_->stop();
+  if (error.isEmpty()) {
+    read_process_output(false);
+    read_process_output(true);
+    for (QByteArray* rest : {&out_buf_, &err_buf_}) {
+      if (!rest->trimmed().isEmpty()) process_line(QString::fromUtf8(rest->trimmed()), rest == &err_buf_);
+      rest->clear();
+    }
+  }
+  read_metrics();
+  process_->disconnect(this);
+  process_->deleteLater();
+  process_ = nullptr;
+  recipe_dir_.reset();
+  paused_ = false;
+  const bool cancelled = cancel_requested_;
+  cancel_requested_ = false;
+
+  core::train::TrainResult r;
+  r.iterations_done = progress_.iteration;
+  r.best = best_;
+  if (!error.isEmpty()) {
+    r.phase = TrainPhase::Failed;
+    r.message = tr("the processes could not be started: %1").arg(error).toStdString();
+  } else if (!crashed && exit_code == 0) {
+    r.phase = TrainPhase::Finished;
+  } else if ((!crashed && exit_code == 130) || cancelled) {
+    // Every rank stopped with a resumable last.pt (130); a rank stopped while it was still loading
+    // ends without one, by the signal itself.
+    r.phase = TrainPhase::Cancelled;
+  } else {
+    r.phase = TrainPhase::Failed;
+    QString why = crashed ? tr("the launcher crashed") : tr("the launcher exited with code %1").arg(exit_code);
+    // The first error (what went wrong) and the last line (the launcher's summary: which rank, how).
+    QStringList said;
+    for (const QString& l : std::as_const(error_lines_)) {
+      if (l.contains(QLatin1String("error"), Qt::CaseInsensitive)) {
+        said << l;
+        break;
+      }
+    }
+    if (!error_lines_.isEmpty() && !said.contains(error_lines_.last())) said << error_lines_.last();
+    if (!said.isEmpty()) why += QStringLiteral(": ") + said.join(QStringLiteral(" · "));
+    r.message = why.toStdString();
+  }
+  const QDir out(run_dir_);
+  if (out.exists("best.pt")) r.best_checkpoint = out.filePath("best.pt").toStdString();
+  if (out.exists("last.pt")) r.last_checkpoint = out.filePath("last.pt").toStdString();
+  finish(r);
 }
 
 }  // namespace pl::ui
