@@ -3,6 +3,7 @@
 namespace pl::core {
 
 LiveSession::LiveSession(std::unique_ptr<FrameSegmenter> segmenter) {
+  if (segmenter) model_box_ = segmenter->input_box();
   InferenceCallbacks cb;
   cb.on_mask = [this](const MaskResult& m) { on_mask(m); };
   cb.on_error = [this](const std::string& msg) {
@@ -32,8 +33,12 @@ void LiveSession::set_source(std::unique_ptr<FrameSource> source) {
   worker_->start();  // no-op if running; restarts after stop()
   if (!source) return;
   source_ = std::move(source);
+  FrameSource* src = source_.get();
   SourceCallbacks cb;
-  cb.on_frame = [this](const Frame& f) { on_frame(f); };
+  // With a model branch the source scales the model's frames itself: those go to the worker, the
+  // full frames only to the display (docs/architecture.md "The video pipeline").
+  cb.on_frame = [this, src](const Frame& f) { on_frame(f, !src->has_model_branch()); };
+  cb.on_model_frame = [this](const Frame& f) { worker_->submit(f); };
   cb.on_state = [this](SourceState s, const SourceInfo& i) {
     if (callbacks_.on_state) callbacks_.on_state(s, i);
   };
@@ -44,10 +49,16 @@ void LiveSession::set_source(std::unique_ptr<FrameSource> source) {
     if (callbacks_.on_reconnect) callbacks_.on_reconnect(r);
   };
   source_->set_callbacks(std::move(cb));
+  if (!model_box_.empty()) source_->set_model_box(model_box_.height, model_box_.width);
   source_->open();
 }
 
 void LiveSession::set_segmenter(std::unique_ptr<FrameSegmenter> segmenter) {
+  const cv::Size box = segmenter ? segmenter->input_box() : cv::Size();
+  // A source with a branch rescales to the new box; one without builds it at its next open or
+  // reconnect (frame_source.h). Meanwhile the worker resizes what it gets (cv_predict.h).
+  if (!box.empty() && box != model_box_ && source_) source_->set_model_box(box.height, box.width);
+  if (!box.empty()) model_box_ = box;
   worker_->set_segmenter(std::move(segmenter));
   std::lock_guard<std::mutex> lock(mask_mutex_);
   mask_.reset();  // a mask from the previous model would be misleading
@@ -67,11 +78,11 @@ void LiveSession::stop() {
   worker_->stop();
 }
 
-void LiveSession::on_frame(const Frame& f) {
+void LiveSession::on_frame(const Frame& f, bool to_model) {
   capture_rate_.tick(f.captured);
   ++captured_;
   display_.put(f);
-  worker_->submit(f);
+  if (to_model) worker_->submit(f);
   notify();
 }
 

@@ -3,6 +3,9 @@
 //
 //   capture thread:  frame -> display LatestSlot (the GUI takes the newest; replaced = display drop)
 //                          -> InferenceWorker::submit (mailbox of depth one; replaced = inference drop)
+//   or, when the source has a model branch (FrameSource::set_model_box with the segmenter's
+//   input_box(); docs/architecture.md "The video pipeline"): full frames only to the display, and
+//   model branch thread: scaled frame -> InferenceWorker::submit (no resize on the worker)
 //   worker thread:   mask  -> "newest mask" (under a short lock)
 //   GUI thread:      on_update() fires (coalesced) -> take_update(): newest frame + newest mask + stats
 //
@@ -89,7 +92,9 @@ class LiveSession {
   void set_source(std::unique_ptr<FrameSource> source);
   FrameSource* source() const { return source_.get(); }
 
-  // Replaces the model (nullptr unloads it); frames keep flowing meanwhile.
+  // Replaces the model (nullptr unloads it); frames keep flowing meanwhile. Its input box goes to the
+  // source: at once if the source already has a model branch (it rescales), else at the next
+  // set_source() (or a live source's reconnect); until then the worker resizes full frames.
   void set_segmenter(std::unique_ptr<FrameSegmenter> segmenter);
 
   void start();
@@ -101,7 +106,7 @@ class LiveSession {
   SessionStats stats() const;
 
  private:
-  void on_frame(const Frame& f);
+  void on_frame(const Frame& f, bool to_model);
   void on_mask(const MaskResult& m);
   void notify();
 
@@ -119,6 +124,7 @@ class LiveSession {
   bool mask_is_new_ = false;
 
   Frame shown_;  // GUI thread only: the frame returned by the last take_update()
+  cv::Size model_box_;  // GUI thread only: the newest segmenter's input_box() (kept when unloaded)
 };
 
 }  // namespace pl::core

@@ -80,4 +80,8 @@ void FrameSource::deliver(const Frame& f) {
   if (callbacks_.on_frame) callbacks_.on_frame(f);
 }
 
+void FrameSource::deliver_model(const Frame& f) {
+  if (callbacks_.on_model_frame) callbacks_.on_model_frame(f);
+}
+
 }  // namespace pl::core

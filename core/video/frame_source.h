@@ -10,6 +10,8 @@
 //   - on_frame runs on the source's streaming thread. It must be quick (copy/share the Frame and
 //     return): in Playback::Realtime a slow callback makes live sources drop frames, and in
 //     Playback::EveryFrame it throttles decoding (that is the point: nothing is dropped).
+//   - on_model_frame (optional; sources with a model branch, see set_model_box) runs on the model
+//     branch's own streaming thread, concurrently with on_frame; the same rules apply.
 //   - on_state, on_error and on_reconnect run on the source's control thread.
 //   - Callbacks are set once, before open(), and are not changed afterwards (read without locks).
 //     Never call stop() or destroy the source from inside a callback (stop() joins the threads that
@@ -58,6 +60,9 @@ struct ReconnectInfo {
 
 struct SourceCallbacks {
   std::function<void(const Frame&)> on_frame;                     // streaming thread
+  // The model branch's frames (set_model_box): the full frame scaled to fit the model's input box,
+  // with that frame's index, pts_ns and preroll flag, and source_size = the full frame's size.
+  std::function<void(const Frame&)> on_model_frame;               // model branch's streaming thread
   std::function<void(SourceState, const SourceInfo&)> on_state;   // control thread
   std::function<void(const VideoError&)> on_error;                // control thread
   std::function<void(const ReconnectInfo&)> on_reconnect;         // control thread
@@ -85,6 +90,18 @@ class FrameSource {
   virtual bool step(int frames) { (void)frames; return false; }   // +1 next frame, -1 previous
   virtual bool set_rate(double rate) { (void)rate; return false; } // playback speed, > 0
 
+  // The model branch (docs/architecture.md "The video pipeline"): besides each full frame, deliver
+  // through on_model_frame a copy scaled to fit in_h x in_w keeping its aspect ratio
+  // (core/base/fit.h: the model's letterbox content size), scaled on the source's own threads. Call it
+  // before open(); called later, a source that already has the branch renegotiates the size, one
+  // that has none builds it at its next pipeline build (a reconnect). (0, 0): no branch. Model frames
+  // are newest-wins: one still being scaled when the next arrives is dropped, never delaying on_frame.
+  // The default (sources that cannot scale) ignores the box.
+  virtual void set_model_box(int in_h, int in_w) { (void)in_h; (void)in_w; }
+  // True while model frames are being delivered for the current pipeline (before open(): whether one
+  // was asked for). Any thread.
+  virtual bool has_model_branch() const { return false; }
+
   SourceState state() const;
   SourceInfo info() const;
   int64_t last_frame_index() const;  // index of the last delivered frame, -1 before the first
@@ -102,6 +119,7 @@ class FrameSource {
   void report_error(const VideoError& e);
   void report_reconnect(const ReconnectInfo& r);
   void deliver(const Frame& f);  // calls on_frame and remembers the index
+  void deliver_model(const Frame& f);  // calls on_model_frame
 
   SourceCallbacks callbacks_;  // written before open(), read-only afterwards
 

@@ -20,6 +20,7 @@
 #include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
 
+#include "core/base/fit.h"
 #include "core/log/log.h"
 #include "core/video/frame_pool.h"
 #include "core/video/gst_errors.h"
@@ -31,12 +32,23 @@ namespace {
 constexpr auto kBusPoll = std::chrono::milliseconds(20);
 
 struct Command {
-  enum Kind { Play, Pause, SeekTime, SeekFrame, Rate } kind;
+  enum Kind { Play, Pause, SeekTime, SeekFrame, Rate, ModelBox } kind;
   int64_t value = 0;  // ns or frame index
   double rate = 1.0;
 };
 
 int64_t steady_ns() { return Clock::now().time_since_epoch().count(); }
+
+// Stream time (position in the file) of a sample's buffer: gives a frame index that does not depend
+// on seeks or rate. -1 without a timestamp.
+int64_t stream_time(GstSample* sample, GstBuffer* buffer) {
+  const GstClockTime pts = GST_BUFFER_PTS(buffer);
+  if (!GST_CLOCK_TIME_IS_VALID(pts)) return -1;
+  guint64 st = 0;
+  const GstSegment* seg = gst_sample_get_segment(sample);
+  if (seg && gst_segment_to_stream_time_full(seg, GST_FORMAT_TIME, pts, &st) == 1) return static_cast<int64_t>(st);
+  return static_cast<int64_t>(pts);
+}
 
 bool looks_like_video_file(const std::string& uri) {
   std::string path = uri.substr(0, uri.find_first_of("?#"));
@@ -82,11 +94,27 @@ struct GstFrameSource::Impl {
   GstCaps* last_caps = nullptr;             // streaming thread only (a ref; reset between pipelines)
   GstVideoInfo video_info;                  // streaming thread only
 
+  // --- the model branch (set_model_box; frame_source.h) ---
+  std::atomic<int> box_h{0}, box_w{0};      // asked for by set_model_box()
+  std::atomic<bool> branch{false};          // the current pipeline has the branch (before open: asked for)
+  std::atomic<bool> stamped{false};         // buffers carry their index in OFFSET (branch; live or no rate)
+  std::atomic<int64_t> model_preroll_stream_ns{-1};
+  std::mutex model_mutex;                   // the model caps: branch streaming thread and control thread
+  GstElement* model_caps = nullptr;         // guarded by model_mutex (set/cleared by the control thread)
+  int model_src_w = 0, model_src_h = 0;     // guarded by model_mutex: the full frames' size
+  int model_w = 0, model_h = 0;             // guarded by model_mutex: the size the caps ask for
+  FramePool model_pool{4};                  // model streaming thread only
+  GstCaps* model_last_caps = nullptr;       // model streaming thread only (a ref; reset between pipelines)
+  GstVideoInfo model_info;                  // model streaming thread only
+
   // --- control thread only ---
   GstElement* pipeline = nullptr;
   GstBus* bus = nullptr;
   GstElement* queue = nullptr;
   GstElement* appsink = nullptr;
+  GstElement* full_queue = nullptr;         // model branch: the full frames' own queue after the tee
+  GstElement* model_queue = nullptr;
+  GstElement* model_sink = nullptr;
   GstElement* tail = nullptr;               // where decoded video pads link (the queue)
   bool want_playing = false;
   bool had_frames = false;                  // any connection ever delivered a frame
@@ -103,9 +131,13 @@ struct GstFrameSource::Impl {
   std::mutex cause_mutex;
   std::string logged_cause;                 // guarded by cause_mutex; set by on_bus_sync (streaming threads)
 
-  Impl(GstFrameSource* s, SourceSpec sp) : self(s), spec(std::move(sp)) { gst_video_info_init(&video_info); }
+  Impl(GstFrameSource* s, SourceSpec sp) : self(s), spec(std::move(sp)) {
+    gst_video_info_init(&video_info);
+    gst_video_info_init(&model_info);
+  }
   ~Impl() {
     if (last_caps) gst_caps_unref(last_caps);
+    if (model_last_caps) gst_caps_unref(model_last_caps);
   }
 
   // ---------------------------------------------------------------- control thread
@@ -181,6 +213,11 @@ struct GstFrameSource::Impl {
         } else {
           seek(c.value, rate);
         }
+        return;
+      }
+      case Command::ModelBox: {
+        std::lock_guard<std::mutex> lock(model_mutex);
+        update_model_caps();
         return;
       }
       case Command::Rate: {
@@ -446,6 +483,8 @@ struct GstFrameSource::Impl {
     connected = false;
     if (last_caps) gst_caps_unref(last_caps);
     last_caps = nullptr;
+    if (model_last_caps) gst_caps_unref(model_last_caps);
+    model_last_caps = nullptr;
     connect_started = Clock::now();
     std::vector<std::string> missing;
     if (!build(missing)) {
@@ -506,6 +545,10 @@ struct GstFrameSource::Impl {
     live = true;
     g_object_set(appsink, "sync", FALSE, "drop", TRUE, "max-buffers", 1, "async", FALSE, nullptr);
     g_object_set(queue, "leaky", 2 /* downstream */, "max-size-buffers", 1, nullptr);
+    if (full_queue) g_object_set(full_queue, "leaky", 2 /* downstream */, "max-size-buffers", 1, nullptr);
+    if (model_queue) g_object_set(model_queue, "max-size-buffers", 1, nullptr);
+    if (model_sink) g_object_set(model_sink, "sync", FALSE, "async", FALSE, nullptr);
+    stamped = branch.load();
     deliver_live = want_playing;
     gst_element_set_state(pipeline, GST_STATE_PLAYING);
   }
@@ -606,7 +649,8 @@ struct GstFrameSource::Impl {
     gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &cbs, this, nullptr);
 
     gst_bin_add_many(GST_BIN(pipeline), queue, convert, caps, appsink, nullptr);
-    bool ok = gst_element_link_many(queue, convert, caps, appsink, nullptr);
+    bool ok = gst_element_link_many(queue, convert, caps, nullptr);
+    if (ok && !add_model_branch(caps)) ok = gst_element_link(caps, appsink);
     tail = queue;
     if (head) {
       gst_bin_add_many(GST_BIN(pipeline), head, src_caps, nullptr);
@@ -707,7 +751,12 @@ struct GstFrameSource::Impl {
       gst_object_unref(bus);
       bus = nullptr;
     }
-    queue = appsink = tail = nullptr;
+    queue = appsink = tail = full_queue = model_queue = model_sink = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(model_mutex);
+      model_caps = nullptr;
+      model_w = model_h = model_src_w = model_src_h = 0;
+    }
     connected = false;
   }
 
@@ -756,15 +805,7 @@ struct GstFrameSource::Impl {
     GstCaps* caps = gst_sample_get_caps(sample);
     if (!buffer || !caps || !update_caps(caps)) return;
 
-    // Stream time (position in the file) gives a frame index that does not depend on seeks or rate.
-    int64_t stream_ns = -1;
-    const GstClockTime pts = GST_BUFFER_PTS(buffer);
-    if (GST_CLOCK_TIME_IS_VALID(pts)) {
-      guint64 st = 0;
-      const GstSegment* seg = gst_sample_get_segment(sample);
-      if (seg && gst_segment_to_stream_time_full(seg, GST_FORMAT_TIME, pts, &st) == 1) stream_ns = static_cast<int64_t>(st);
-      else stream_ns = static_cast<int64_t>(pts);
-    }
+    const int64_t stream_ns = stream_time(sample, buffer);
     if (!preroll && stream_ns >= 0 && preroll_stream_ns.exchange(-1) == stream_ns) return;  // shown as preroll already
     if (preroll) preroll_stream_ns = stream_ns;
 
@@ -780,19 +821,193 @@ struct GstFrameSource::Impl {
     f.captured = Clock::now();
     f.preroll = preroll;
     f.pts_ns = stream_ns;
+    f.source_size = cv::Size(w, h);
     last_frame_ns = f.captured.time_since_epoch().count();
 
     if (live) {
-      f.index = live_counter++;
+      f.index = stamped ? static_cast<int64_t>(GST_BUFFER_OFFSET(buffer)) : live_counter++;
       if (!connected.exchange(true))
         gst_element_post_message(appsink, gst_message_new_application(
                                               GST_OBJECT(appsink), gst_structure_new_empty("polyplens-first-frame")));
       if (!deliver_live) return;
     } else {
       const int n = fps_n, d = fps_d;
-      f.index = (n > 0 && stream_ns >= 0) ? std::llround(stream_ns / 1e9 * n / d) : live_counter++;
+      f.index = (n > 0 && stream_ns >= 0) ? std::llround(stream_ns / 1e9 * n / d)
+                : branch ? static_cast<int64_t>(GST_BUFFER_OFFSET(buffer))
+                         : live_counter++;
     }
     self->deliver(f);
+  }
+
+  // ---------------------------------------------------------------- the model branch
+  //   ... ! BGR ! tee ! queue ! appsink                                        (full frames, as before)
+  //               tee ! queue (leaky) ! videoscale ! BGR CWxCH ! appsink       (model frames)
+  // CWxCH = fit_into(frame, box), set on the capsfilter when the frame's caps reach videoscale (so a
+  // size change renegotiates) or when set_model_box() changes the box. Returns false, with the
+  // pipeline as it was, when no box is set or the branch cannot be built (logged).
+  bool add_model_branch(GstElement* caps) {
+    const int bh = box_h, bw = box_w;
+    branch = false;
+    stamped = false;
+    if (bh <= 0 || bw <= 0) return false;
+    std::vector<std::string> missing;
+    GstElement* tee = make("tee", "modeltee", missing);
+    GstElement* fq = make("queue", "fullq", missing);
+    GstElement* mq = make("queue", "modelq", missing);
+    GstElement* scale = make("videoscale", "modelscale", missing);
+    GstElement* mcaps = make("capsfilter", "modelcaps", missing);
+    GstElement* msink = make("appsink", "modelsink", missing);
+    GstElement* all[] = {tee, fq, mq, scale, mcaps, msink};
+    if (!missing.empty()) {
+      for (GstElement* e : all)
+        if (e) gst_object_unref(gst_object_ref_sink(e));
+      log->warn("{}: no model branch (missing {}); the model gets full frames", spec.describe(), missing.front());
+      return false;
+    }
+    g_object_set(fq, "max-size-buffers", 2, "max-size-bytes", 0, "max-size-time", guint64{0}, nullptr);
+    // Leaky, so a slow model branch never holds the full frames back. A file's decoder runs a few
+    // frames ahead of the clock, and both sinks wait for it (Realtime): room for those, so none is
+    // dropped when nobody is slow. Live: one (go_live).
+    g_object_set(mq, "leaky", 2 /* downstream */, "max-size-buffers", 4, "max-size-bytes", 0, "max-size-time",
+                 guint64{0}, nullptr);
+    // Multi-tap bilinear: antialiased like the predictor's own letterbox (core/data/letterbox.h); a
+    // 4K frame to 320x180 takes ~5 ms of one core here, on GStreamer's thread, not the app's.
+    gst_util_set_object_arg(G_OBJECT(scale), "method", "bilinear2");
+    g_object_set(scale, "add-borders", FALSE, nullptr);
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(scale), "n-threads"))
+      g_object_set(scale, "n-threads", std::max(1u, std::min(2u, std::thread::hardware_concurrency())), nullptr);
+    GstCaps* bgr = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "BGR", nullptr);
+    g_object_set(mcaps, "caps", bgr, nullptr);
+    gst_caps_unref(bgr);
+    const bool every = spec.playback == Playback::EveryFrame;
+    g_object_set(msink, "sync", every ? FALSE : TRUE, "drop", TRUE, "max-buffers", 1, "enable-last-sample", FALSE,
+                 "qos", FALSE, nullptr);
+    GstAppSinkCallbacks cbs{};
+    cbs.new_sample = &Impl::on_new_model_sample;
+    cbs.new_preroll = &Impl::on_new_model_preroll;
+    gst_app_sink_set_callbacks(GST_APP_SINK(msink), &cbs, this, nullptr);
+
+    gst_bin_add_many(GST_BIN(pipeline), tee, fq, mq, scale, mcaps, msink, nullptr);
+    const bool linked = gst_element_link(caps, tee) && gst_element_link_many(tee, fq, appsink, nullptr) &&
+                        gst_element_link_many(tee, mq, scale, mcaps, msink, nullptr);
+    if (!linked) {
+      for (GstElement* e : all) gst_bin_remove(GST_BIN(pipeline), e);  // unlinks them
+      log->warn("{}: no model branch (linking it failed); the model gets full frames", spec.describe());
+      return false;
+    }
+    GstPad* pad = gst_element_get_static_pad(scale, "sink");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &Impl::on_model_caps_event, this, nullptr);
+    gst_object_unref(pad);
+    pad = gst_element_get_static_pad(tee, "sink");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &Impl::on_tee_buffer, this, nullptr);
+    gst_object_unref(pad);
+    {
+      std::lock_guard<std::mutex> lock(model_mutex);
+      model_caps = mcaps;
+      model_w = model_h = model_src_w = model_src_h = 0;
+    }
+    full_queue = fq;
+    model_queue = mq;
+    model_sink = msink;
+    branch = true;
+    return true;
+  }
+
+  // Under model_mutex: asks the capsfilter for fit_into(full frame, box) if that changed.
+  void update_model_caps() {
+    if (!model_caps || model_src_w <= 0 || model_src_h <= 0) return;
+    const FitSize c = fit_into(model_src_h, model_src_w, box_h, box_w);
+    if (c.empty() || (c.w == model_w && c.h == model_h)) return;
+    model_w = static_cast<int>(c.w);
+    model_h = static_cast<int>(c.h);
+    GstCaps* caps = gst_caps_new_simple("video/x-raw", "format", G_TYPE_STRING, "BGR", "width", G_TYPE_INT, model_w,
+                                        "height", G_TYPE_INT, model_h, nullptr);
+    g_object_set(model_caps, "caps", caps, nullptr);
+    gst_caps_unref(caps);
+    log->info("{}: model frames {}x{} from {}x{} (input box {}x{})", spec.describe(), model_w, model_h, model_src_w,
+              model_src_h, box_w.load(), box_h.load());
+  }
+
+  // Model branch streaming thread: the full frames' caps are on their way into videoscale.
+  static GstPadProbeReturn on_model_caps_event(GstPad*, GstPadProbeInfo* info, gpointer user) {
+    GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
+    if (!ev || GST_EVENT_TYPE(ev) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
+    GstCaps* caps = nullptr;
+    gst_event_parse_caps(ev, &caps);
+    GstVideoInfo vi;
+    if (!caps || !gst_video_info_from_caps(&vi, caps)) return GST_PAD_PROBE_OK;
+    auto* impl = static_cast<Impl*>(user);
+    std::lock_guard<std::mutex> lock(impl->model_mutex);
+    impl->model_src_w = GST_VIDEO_INFO_WIDTH(&vi);
+    impl->model_src_h = GST_VIDEO_INFO_HEIGHT(&vi);
+    impl->update_model_caps();
+    return GST_PAD_PROBE_OK;
+  }
+
+  // Streaming thread before the tee: numbers each buffer (OFFSET) so that both branches give a live
+  // frame, or one of a file without a frame rate, the same index.
+  static GstPadProbeReturn on_tee_buffer(GstPad*, GstPadProbeInfo* info, gpointer user) {
+    auto* impl = static_cast<Impl*>(user);
+    GstBuffer* b = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));  // shares the memory
+    GST_BUFFER_OFFSET(b) = static_cast<guint64>(impl->live_counter++);
+    GST_PAD_PROBE_INFO_DATA(info) = b;
+    return GST_PAD_PROBE_OK;
+  }
+
+  static GstFlowReturn on_new_model_preroll(GstAppSink* sink, gpointer user) {
+    auto* impl = static_cast<Impl*>(user);
+    GstSample* sample = gst_app_sink_pull_preroll(sink);
+    if (!sample) return GST_FLOW_OK;
+    if (impl->spec.playback == Playback::Realtime && !impl->live) impl->on_model_sample(sample, true);
+    gst_sample_unref(sample);
+    return GST_FLOW_OK;
+  }
+
+  static GstFlowReturn on_new_model_sample(GstAppSink* sink, gpointer user) {
+    auto* impl = static_cast<Impl*>(user);
+    GstSample* sample = gst_app_sink_pull_sample(sink);
+    if (!sample) return GST_FLOW_EOS;
+    impl->on_model_sample(sample, false);
+    gst_sample_unref(sample);
+    return GST_FLOW_OK;
+  }
+
+  // Model branch streaming thread: the scaled frame, with the full frame's index and timestamp.
+  void on_model_sample(GstSample* sample, bool preroll) {
+    GstBuffer* buffer = gst_sample_get_buffer(sample);
+    GstCaps* caps = gst_sample_get_caps(sample);
+    if (!buffer || !caps) return;
+    if (caps != model_last_caps) {
+      if (!gst_video_info_from_caps(&model_info, caps)) return;
+      if (model_last_caps) gst_caps_unref(model_last_caps);
+      model_last_caps = gst_caps_ref(caps);
+    }
+    const int64_t stream_ns = stream_time(sample, buffer);
+    if (!preroll && stream_ns >= 0 && model_preroll_stream_ns.exchange(-1) == stream_ns) return;
+    if (preroll) model_preroll_stream_ns = stream_ns;
+    if (live && !deliver_live) return;
+
+    Frame f;
+    GstVideoFrame vf;
+    if (!gst_video_frame_map(&vf, &model_info, buffer, GST_MAP_READ)) return;
+    const int w = GST_VIDEO_FRAME_WIDTH(&vf), h = GST_VIDEO_FRAME_HEIGHT(&vf);
+    const cv::Mat wrapped(h, w, CV_8UC3, GST_VIDEO_FRAME_PLANE_DATA(&vf, 0),
+                          static_cast<size_t>(GST_VIDEO_FRAME_PLANE_STRIDE(&vf, 0)));
+    f.bgr = model_pool.acquire(cv::Size(w, h));
+    wrapped.copyTo(f.bgr);
+    gst_video_frame_unmap(&vf);
+    f.captured = Clock::now();
+    f.preroll = preroll;
+    f.pts_ns = stream_ns;
+    {
+      std::lock_guard<std::mutex> lock(model_mutex);
+      f.source_size = cv::Size(model_src_w, model_src_h);
+    }
+    if (f.source_size.empty()) return;
+    const int n = GST_VIDEO_INFO_FPS_N(&model_info), d = std::max(1, GST_VIDEO_INFO_FPS_D(&model_info));
+    if (!live && n > 0 && stream_ns >= 0) f.index = std::llround(stream_ns / 1e9 * n / d);
+    else f.index = static_cast<int64_t>(GST_BUFFER_OFFSET(buffer));
+    self->deliver_model(f);
   }
 };
 
@@ -860,6 +1075,21 @@ bool GstFrameSource::step(int frames) {
   pause();
   return seek_to_frame(target);
 }
+
+void GstFrameSource::set_model_box(int in_h, int in_w) {
+  const bool valid = in_h > 0 && in_w > 0;
+  impl_->box_h = valid ? in_h : 0;
+  impl_->box_w = valid ? in_w : 0;
+  bool opened = false;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    opened = impl_->control.joinable();
+  }
+  if (!opened) impl_->branch = valid;
+  else if (valid) impl_->post({Command::ModelBox});
+}
+
+bool GstFrameSource::has_model_branch() const { return impl_->branch; }
 
 bool GstFrameSource::set_rate(double rate) {
   if (!info().seekable || !(rate >= 0.0625 && rate <= 16.0)) return false;

@@ -10,14 +10,19 @@
 // so a slow consumer drops frames instead of building latency; files use sync=true (Realtime) or
 // sync=false with back-pressure (EveryFrame). The appsink callback copies the pixels into a pooled
 // cv::Mat and releases the GStreamer buffer before calling on_frame.
+// With a model box (set_model_box), a tee after the BGR caps feeds a second branch, a leaky queue,
+// videoscale and an appsink, whose frames are scaled to the model's content size and go to
+// on_model_frame (docs/architecture.md "The video pipeline").
 //
 // Threading model
 //   - Control thread (one per source, started by open()): builds and tears down pipelines, reads the
 //     bus, runs the stall watchdog and the reconnect timer, and carries out start/pause/seek/step/
 //     rate requests posted by the public methods. It is the only thread that touches the pipeline's
 //     state. on_state/on_error/on_reconnect run here.
-//   - Streaming thread (GStreamer's, appsink): converts the sample and calls on_frame. It shares only
-//     atomics with the control thread and talks to it by posting application messages on the bus.
+//   - Streaming thread (GStreamer's, appsink): converts the sample and calls on_frame. The model
+//     branch has its own (its queue's): it scales, copies out and calls on_model_frame. They share
+//     only atomics with the control thread (and the model branch's size, under a mutex) and talk to
+//     it by posting application messages on the bus.
 //     For network sources, a bus sync handler on the posting thread hands the failure's cause that
 //     GStreamer logged there ("connection refused") to the control thread under a mutex.
 //   - Public methods: any thread; only stop() blocks (it joins the control thread, which sets the
@@ -48,6 +53,10 @@ class GstFrameSource : public FrameSource {
   bool seek_to_time(int64_t pts_ns) override;
   bool step(int frames) override;
   bool set_rate(double rate) override;
+  // The model branch (frame_source.h): a tee after the BGR conversion, its second branch a leaky
+  // queue, videoscale (multi-tap bilinear) and an appsink for frames of fit_into(frame, box).
+  void set_model_box(int in_h, int in_w) override;
+  bool has_model_branch() const override;
 
   const SourceSpec& spec() const;
 
