@@ -195,10 +195,12 @@ void GlCompositor::set_frame(const cv::Mat& bgr) {
   }
   if (bgr.type() != CV_8UC3 || !bgr.isContinuous())
     throw std::invalid_argument("GlCompositor: the frame must be a continuous CV_8UC3 image");
+  // Desktop OpenGL takes the BGR bytes as they are (drivers keep BGR(A) textures natively; measured
+  // on Mesa: GL_BGR uploads in half the time of the same bytes declared GL_RGB); OpenGL ES has no BGR.
   cv::Mat rgb;
   const cv::Mat* up = &bgr;
   GLenum format = GL_BGR;
-  if (d.gles) {  // OpenGL ES has no BGR upload
+  if (d.gles) {
     cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
     up = &rgb;
     format = GL_RGB;
@@ -229,6 +231,8 @@ void GlCompositor::set_mask(const cv::Mat& mask, std::shared_ptr<const core::Fie
       d.gl->glTexSubImage2D(GL_TEXTURE_2D, 0, 0, 0, m.cols, m.rows, GL_LUMINANCE, GL_UNSIGNED_BYTE, m.data);
     }
   }
+  // The view at the frame's size (one found on the model's scaled copy is scaled; set_frame first).
+  if (view && !d.frame_size.empty()) view = core::view_for_frame(view, d.frame_size);
   d.has_view = view && !view->is_full();
   if (d.has_view) {
     const int rows = view->size().height;
@@ -346,13 +350,31 @@ OffscreenCompositor::OffscreenCompositor() {
 
 OffscreenCompositor::~OffscreenCompositor() {
   if (context_ && surface_ && context_->makeCurrent(surface_.get())) {
+    fbo_.reset();
     compositor_.release();
     context_->doneCurrent();
   }
 }
 
+void OffscreenCompositor::draw_offscreen(const QSize& size) {
+  if (!ok_) return;
+  if (!fbo_ || fbo_->size() != size) fbo_ = std::make_unique<QOpenGLFramebufferObject>(size);
+  fbo_->bind();
+  // Aspect-fit like the view's frame_rect(), centred.
+  const cv::Size f = compositor_.frame_size();
+  QSize fit = f.empty() ? size : QSize(f.width, f.height).scaled(size, Qt::KeepAspectRatio);
+  compositor_.draw(QRect(QPoint((size.width() - fit.width()) / 2, (size.height() - fit.height()) / 2), fit), size);
+  fbo_->release();
+}
+
 void OffscreenCompositor::finish() {
   if (ok_) context_->functions()->glFinish();
+}
+
+bool is_software_renderer(const QString& renderer) {
+  for (const char* s : {"llvmpipe", "softpipe", "swrast", "Software Rasterizer", "SWR", "lavapipe"})
+    if (renderer.contains(QLatin1String(s), Qt::CaseInsensitive)) return true;
+  return false;
 }
 
 bool gpu_compositing_available(QString* why) {
@@ -360,13 +382,22 @@ bool gpu_compositing_available(QString* why) {
   static bool available = false;
   static QString reason;
   std::call_once(once, [] {
-    if (qEnvironmentVariable("POLYPLENS_GL") == QLatin1String("0")) {
+    const QString env = qEnvironmentVariable("POLYPLENS_GL");
+    if (env == QLatin1String("0")) {
       reason = QStringLiteral("POLYPLENS_GL=0");
       return;
     }
     OffscreenCompositor probe;
-    available = probe.ok();
-    reason = available ? probe.renderer() : probe.error();
+    if (!probe.ok()) {
+      reason = probe.error();
+    } else if (is_software_renderer(probe.renderer()) && env != QLatin1String("1")) {
+      // The shader would run on the CPU, at the window's size, on top of the upload: dearer than
+      // core/overlay's composite (docs/architecture.md "Overlay"). POLYPLENS_GL=1 uses it anyway.
+      reason = QStringLiteral("software OpenGL, %1").arg(probe.renderer());
+    } else {
+      available = true;
+      reason = probe.renderer();
+    }
     pl::log::get("ui")->info("view compositing: {} ({})", available ? "GPU" : "CPU", reason.toStdString());
   });
   if (why) *why = reason;

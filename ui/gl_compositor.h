@@ -20,14 +20,19 @@
 #include "core/overlay/overlay.h"
 
 class QOpenGLContext;
+class QOpenGLFramebufferObject;
 class QOffscreenSurface;
 
 namespace pl::ui {
 
-// Whether this process can composite on the GPU: an OpenGL (ES) context can be created and made
-// current on an offscreen surface, and the compositor's shader compiles there. Decided once per
-// process; POLYPLENS_GL=0 forces the CPU path. `why` says what is missing (or names the renderer).
+// Whether this process composites on the GPU: an OpenGL (ES) context can be created and made current
+// on an offscreen surface, the compositor's shader compiles there, and the renderer is hardware (a
+// software renderer such as Mesa's llvmpipe would run the shader on the CPU, dearer than core/overlay).
+// Decided once per process; POLYPLENS_GL=0 forces the CPU path, POLYPLENS_GL=1 accepts a software
+// renderer. `why` says what is missing (or names the renderer).
 bool gpu_compositing_available(QString* why = nullptr);
+// llvmpipe, softpipe, swrast and friends.
+bool is_software_renderer(const QString& renderer);
 
 class GlCompositor {
  public:
@@ -72,10 +77,14 @@ class OffscreenCompositor {
   QString error() const { return error_; }
   QString renderer() const { return renderer_; }  // GL_RENDERER, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"
   GlCompositor& compositor() { return compositor_; }
+  // Draws the picture scaled into a `size` framebuffer of its own (a window's picture area), without
+  // reading it back: what the view does per frame (for timings).
+  void draw_offscreen(const QSize& size);
   // Blocks until the GPU has done everything asked of it (for timings).
   void finish();
 
  private:
+  std::unique_ptr<QOpenGLFramebufferObject> fbo_;
   std::unique_ptr<QOpenGLContext> context_;
   std::unique_ptr<QOffscreenSurface> surface_;
   GlCompositor compositor_;

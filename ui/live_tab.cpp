@@ -389,15 +389,8 @@ core::OverlayOptions LiveTab::overlay_options() const {
 }
 
 std::shared_ptr<const core::FieldOfView> LiveTab::shown_view() const {
-  if (!shown_mask_ || !shown_mask_->view || shown_.empty()) return nullptr;
-  const auto& v = shown_mask_->view;
-  const cv::Size f = shown_.bgr.size(), s = v->size();
-  if (s == f) return v;
-  // Found on the model's scaled copy of this frame: the same shape. A view of another shape came
-  // from before a change of stream resolution and says nothing about this frame.
-  const double aspect = static_cast<double>(f.width) / f.height, view_aspect = static_cast<double>(s.width) / s.height;
-  if (std::abs(aspect / view_aspect - 1.0) > 0.02) return nullptr;
-  return std::make_shared<const core::FieldOfView>(v->scaled(f));
+  if (!shown_mask_ || shown_.empty()) return nullptr;
+  return core::view_for_frame(shown_mask_->view, shown_.bgr.size());
 }
 
 cv::Mat LiveTab::cpu_composite() const {

@@ -22,6 +22,8 @@
 #include "core/pipeline/live_session.h"
 #include "core/pipeline/predictor_segmenter.h"
 #include "core/video/fake_frame_source.h"
+#include "core/video/gst_frame_source.h"
+#include "core/video/index_pattern.h"
 #include "model/checkpoint.h"
 #include "model/presets.h"
 #include "model/segmentor.h"
@@ -85,12 +87,18 @@ StageResult stage(const std::string& name, const StageStats& s) {
   return {name, s.samples, s.min_ms, s.median_ms, s.p95_ms, s.mean_ms, s.max_ms};
 }
 
-LiveResult run_live(const PipelineBenchOptions& o, std::shared_ptr<inference::Predictor> predictor) {
+// `branch`: the source scales a copy for the model on its own thread (FakeFrameSource's model branch,
+// standing in for GStreamer's), masks stay at the model's size and the display loop shows them with
+// the GPU view when there is one.
+LiveResult run_live(const PipelineBenchOptions& o, std::shared_ptr<inference::Predictor> predictor, bool branch) {
   FakeSourceOptions so;
   so.size = cv::Size(o.frame_w, o.frame_h);
   so.fps = o.live_fps;
   so.live = true;
-  LiveSession session(std::make_unique<PredictorSegmenter>(std::move(predictor), o.threads));
+  so.model_branch = branch;
+  auto segmenter = std::make_unique<PredictorSegmenter>(std::move(predictor), o.threads);
+  segmenter->set_mask_at_model_resolution(branch);
+  LiveSession session(std::move(segmenter));
   std::mutex mutex;
   std::vector<double> latency;
   SessionCallbacks cb;
@@ -132,7 +140,11 @@ LiveResult run_live(const PipelineBenchOptions& o, std::shared_ptr<inference::Pr
     frame_age.push_back(ms_between(u.frame.captured, now));
     if (u.mask) {
       mask_age.push_back(u.stats.mask_age_ms);
-      compose_overlay_into(u.frame.bgr, u.mask->mask, overlay, composed, u.mask->view.get());
+      if (branch && o.gpu_present) {
+        o.gpu_present(u.frame.bgr, u.mask->mask);
+      } else {
+        compose_overlay_into(u.frame.bgr, u.mask->mask, overlay, composed, u.mask->view.get());
+      }
     }
     ++shown;
   }
@@ -157,6 +169,89 @@ LiveResult run_live(const PipelineBenchOptions& o, std::shared_ptr<inference::Pr
   r.frame_age = summarize(frame_age);
   r.take_update = summarize(take_ms);
   return r;
+}
+
+// Decodes the clip with the model branch on (EveryFrame): per-frame intervals of the full frames, and
+// the number of model-size frames the branch delivered.
+std::vector<double> decode_with_branch(const std::string& clip, int box_h, int box_w, int64_t& model_frames) {
+  SourceSpec spec = SourceSpec::parse(clip);
+  spec.playback = Playback::EveryFrame;
+  GstFrameSource src(spec);
+  src.set_model_box(box_h, box_w);
+  std::vector<double> intervals;
+  Clock::time_point last{};
+  std::mutex mu;
+  std::atomic<int64_t> small{0};
+  SourceCallbacks cb;
+  cb.on_frame = [&](const Frame& f) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (last != Clock::time_point{}) intervals.push_back(ms_between(last, f.captured));
+    last = f.captured;
+  };
+  cb.on_model_frame = [&](const Frame&) { ++small; };
+  src.set_callbacks(cb);
+  src.open();
+  src.start();
+  const SourceState s = src.wait_for({SourceState::EndOfStream, SourceState::Failed}, std::chrono::seconds(120));
+  src.stop();
+  if (s != SourceState::EndOfStream) throw std::runtime_error("pipeline bench: could not decode '" + clip + "' with the model branch");
+  model_frames = small.load();
+  return intervals;
+}
+
+// 3. in the header: the model branch + GPU view path's stages.
+void measure_branch(const PipelineBenchOptions& o, const std::string& clip, std::shared_ptr<inference::Predictor> predictor,
+                    const LatencyReport& cpu, PipelineBenchReport& r) {
+  const StageStats decode = ::pl::core::summarize(decode_with_branch(clip, r.model_h, r.model_w, r.branch_model_frames));
+  // The frame and a polyp-sized blob, as the CPU path's probe uses (core/pipeline/latency_probe.cpp).
+  const cv::Size size(o.frame_w, o.frame_h);
+  const cv::Mat frame = make_index_pattern(7, size);
+  int ch = 0, cw = 0;
+  predictor->content_size(size.height, size.width, ch, cw);
+  cv::Mat small;  // what the branch hands the model (GStreamer scaled it on its own thread)
+  cv::resize(frame, small, cv::Size(cw, ch), 0, 0, cv::INTER_AREA);
+  PredictorSegmenter seg(predictor, o.threads);
+  seg.set_mask_at_model_resolution(true);
+  seg.segment(small, size);  // warm-up
+  std::vector<double> pre, inf, post;
+  cv::Mat mask;
+  for (int i = 0; i < o.segment_frames; ++i) {
+    const SegmentResult s = seg.segment(small, size);
+    pre.push_back(s.preprocess_ms);
+    inf.push_back(s.infer_ms);
+    post.push_back(s.postprocess_ms);
+  }
+  mask = cv::Mat::zeros(ch, cw, CV_8UC1);
+  cv::ellipse(mask, {cw / 2, ch / 2}, {cw / 6, ch / 5}, 0, 0, 360, cv::Scalar(1), cv::FILLED);
+  std::vector<double> view, draw;
+  const OverlayOptions overlay;
+  cv::Mat composed;
+  if (o.gpu_present) o.gpu_present(frame, mask);  // first upload allocates the textures
+  for (int i = 0; i < o.frames; ++i) {
+    if (o.gpu_present) {
+      const auto [gui, gpu] = o.gpu_present(frame, mask);
+      view.push_back(gui);
+      draw.push_back(gpu);
+    } else {
+      const double t0 = now_ms();
+      compose_overlay_into(frame, mask, overlay, composed);
+      view.push_back(now_ms() - t0);
+    }
+  }
+  r.view_kind = o.gpu_present ? "GPU: " + o.gpu_renderer : "CPU composite from the model-size mask (no GPU view: " + o.gpu_missing + ")";
+  const auto as_stage = [](const std::string& name, const StageStats& s) {
+    return StageResult{name, s.samples, s.min_ms, s.median_ms, s.p95_ms, s.mean_ms, s.max_ms};
+  };
+  const StageStats p = ::pl::core::summarize(pre), n = ::pl::core::summarize(inf), q = ::pl::core::summarize(post),
+                   v = ::pl::core::summarize(view);
+  r.branch_stages = {as_stage("decode", decode), as_stage("copy-out", cpu.copy_out), as_stage("preprocess", p),
+                     as_stage("inference", n),   as_stage("postprocess", q),        as_stage("overlay", v),
+                     as_stage("hand-off", cpu.handoff)};
+  if (!draw.empty()) r.gpu_draw = as_stage("gpu draw", ::pl::core::summarize(draw));
+  r.branch_app_overhead_ms = cpu.copy_out.median_ms + p.median_ms + q.median_ms + v.median_ms + cpu.handoff.median_ms;
+  r.branch_video_added_delay_ms = cpu.copy_out.median_ms + v.median_ms + cpu.handoff.median_ms;
+  r.branch_annotation_delay_ms = r.branch_video_added_delay_ms + p.median_ms + n.median_ms + q.median_ms;
+  r.branch_ran = true;
 }
 
 }  // namespace
@@ -250,10 +345,19 @@ PipelineBenchReport run_pipeline_bench(const PipelineBenchOptions& o) {
   if (o.live_seconds > 0) {
     say(o, "pipeline: live run, " + std::to_string(int(o.live_fps)) + " fps source for " +
                std::to_string(int(std::lround(o.live_seconds))) + " s");
-    r.live = run_live(o, predictor);
+    r.live = run_live(o, predictor, false);
     r.live_ran = true;
   } else {
     r.live_skipped = "not requested";
+  }
+  if (o.branch) {
+    say(o, "pipeline: the model branch + GPU view path (decode with the branch, model at its size, view)");
+    measure_branch(o, probe.clip, predictor, lr, r);
+    if (o.live_seconds > 0) {
+      say(o, "pipeline: live run with the model branch and the GPU view");
+      r.branch_live = run_live(o, predictor, true);
+      r.branch_live_ran = true;
+    }
   }
   return r;
 }

@@ -17,8 +17,19 @@
 //    the GUI played by a 60 Hz loop that takes updates and composites the overlay. Reports the mask
 //    age when a frame is shown (capture of the mask's frame -> display), capture -> mask latency,
 //    rates and drops.
+// 3. The same two for the path the app takes now (docs/architecture.md "The video pipeline",
+//    "Overlay"), printed beside today's CPU path above: the source's model branch hands the model a
+//    copy already scaled to its input (GStreamer's videoscale on the source's threads: "decode +
+//    branch" is the file decoded with the branch on), the mask stays at the model's resolution
+//    (postprocess thresholds there), and the view uploads frame and mask as textures and blends in a
+//    shader ("view": the GUI thread's upload + draw + finish, measured through `gpu_present`, which
+//    the app injects from ui/gl_compositor.h). Without OpenGL the view is the CPU composite from the
+//    model-size mask, and the report says so.
 #include <cstdint>
 #include <functional>
+#include <utility>
+
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
 
@@ -41,6 +52,13 @@ struct PipelineBenchOptions {
   int threads = 0;                      // > 0: at::set_num_threads
   std::string work_dir;                 // for the clip and the checkpoint; empty: a temporary folder
   std::function<void(const std::string&)> progress;
+  // The view's GPU compositor: shows `frame` (BGR) with `mask` (CV_8U, any size) and returns the GUI
+  // thread's milliseconds (texture uploads and the draw call) and then the wait for the GPU to finish
+  // drawing (on a software renderer, the shader's CPU time). Empty: not measured; `gpu_missing` says why.
+  std::function<std::pair<double, double>(const cv::Mat& frame, const cv::Mat& mask)> gpu_present;
+  std::string gpu_renderer;           // e.g. "llvmpipe (LLVM 15.0.6, 256 bits)" or an NVIDIA GPU
+  std::string gpu_missing;            // why there is no gpu_present
+  bool branch = true;                 // also measure the model branch + GPU view path
 
   void validate() const;                // throws std::invalid_argument naming the bad value
 };
@@ -73,6 +91,16 @@ struct PipelineBenchReport {
   bool live_ran = false;
   std::string live_skipped;       // why not, when it did not run
   LiveResult live;
+
+  // The model branch + GPU view path (3. above), beside the CPU path's figures.
+  bool branch_ran = false;
+  std::string view_kind;          // "GPU: <renderer>" or "CPU composite (no OpenGL: why)"
+  std::vector<StageResult> branch_stages;  // decode + branch, copy-out, preprocess, inference, postprocess, view, hand-off
+  StageResult gpu_draw;                    // the GPU's draw (wait for finish), beside the GUI thread's view cost
+  int64_t branch_model_frames = 0;         // model-size frames the branch delivered while decoding the clip
+  double branch_app_overhead_ms = 0, branch_video_added_delay_ms = 0, branch_annotation_delay_ms = 0;
+  bool branch_live_ran = false;
+  LiveResult branch_live;
 
   const StageResult* find(const std::string& stage) const;
 };

@@ -75,6 +75,19 @@ FieldOfView FieldOfView::scaled(cv::Size size) const {
   return v;
 }
 
+bool same_shape(cv::Size a, cv::Size b) {
+  if (a.empty() || b.empty()) return false;
+  const double ra = static_cast<double>(a.width) / a.height, rb = static_cast<double>(b.width) / b.height;
+  return std::abs(ra / rb - 1.0) <= 0.02;
+}
+
+std::shared_ptr<const FieldOfView> view_for_frame(const std::shared_ptr<const FieldOfView>& view, cv::Size frame) {
+  if (!view || frame.empty()) return nullptr;
+  if (view->size() == frame) return view;
+  if (!same_shape(view->size(), frame)) return nullptr;
+  return std::make_shared<const FieldOfView>(view->scaled(frame));
+}
+
 cv::Mat FieldOfView::to_mask() const {
   cv::Mat m = cv::Mat::zeros(size_, CV_8UC1);
   for (int y = 0; y < m.rows; ++y) {

@@ -48,6 +48,12 @@ class FieldOfView {
   std::vector<cv::Vec2i> spans_;
 };
 
+// `view` for a frame of `frame` size: itself, scaled (found on the model's scaled copy of the frame:
+// same shape within 2 %), or null (no view, or one of another shape: from before a change of stream
+// resolution, it says nothing about this frame).
+std::shared_ptr<const FieldOfView> view_for_frame(const std::shared_ptr<const FieldOfView>& view, cv::Size frame);
+bool same_shape(cv::Size a, cv::Size b);
+
 struct FovOptions {
   int threshold = 24;              // max(B, G, R) above this is lit (8-bit)
   double min_fraction = 0.25;      // a largest lit region below this share of the frame: no answer

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -74,14 +75,33 @@ void MaskUpsampler::source_position(int x, float scale, int n, int& i0, int& i1,
   i1 = std::clamp(i + 1, 0, n - 1);
 }
 
-bool MaskUpsampler::row(const cv::Mat& mask, int y, float* m) const {
+std::vector<cv::Vec2i> MaskUpsampler::column_bounds(const cv::Mat& mask) {
+  std::vector<cv::Vec2i> b(static_cast<size_t>(mask.rows), cv::Vec2i(mask.cols, -1));
+  for (int j = 0; j < mask.rows; ++j) {
+    const uchar* r = mask.ptr<uchar>(j);
+    int first = 0, last = mask.cols - 1;
+    while (first < mask.cols && !r[first]) ++first;
+    if (first == mask.cols) continue;
+    while (!r[last]) --last;
+    b[static_cast<size_t>(j)] = cv::Vec2i(first, last);
+  }
+  return b;
+}
+
+bool MaskUpsampler::row_span(const cv::Mat& mask, const std::vector<cv::Vec2i>& bounds, int y, float* m, int& xb,
+                             int& xe) const {
   int j0 = 0, j1 = 0;
   float fy = 0;
   source_position(y, scale_y_, mask_.height, j0, j1, fy);
+  const cv::Vec2i b0 = bounds[static_cast<size_t>(j0)], b1 = bounds[static_cast<size_t>(j1)];
+  const int first = std::min(b0[0], b1[0]), last = std::max(b0[1], b1[1]);
+  if (first > last) return false;
+  // Frame columns whose taps reach [first, last]: x1 >= first and x0 <= last (both non-decreasing in x).
+  xb = static_cast<int>(std::lower_bound(x1_.begin(), x1_.end(), first) - x1_.begin());
+  xe = static_cast<int>(std::upper_bound(x0_.begin(), x0_.end(), last) - x0_.begin());
   const uchar* r0 = mask.ptr<uchar>(j0);
   const uchar* r1 = mask.ptr<uchar>(j1);
-  if (cv::countNonZero(mask.row(j0)) == 0 && cv::countNonZero(mask.row(j1)) == 0) return false;
-  for (int x = 0; x < frame_.width; ++x) {
+  for (int x = xb; x < xe; ++x) {
     const size_t i = static_cast<size_t>(x);
     const float a = r0[x0_[i]] ? 1.0f : 0.0f, b = r0[x1_[i]] ? 1.0f : 0.0f;
     const float c = r1[x0_[i]] ? 1.0f : 0.0f, d = r1[x1_[i]] ? 1.0f : 0.0f;
@@ -89,6 +109,15 @@ bool MaskUpsampler::row(const cv::Mat& mask, int y, float* m) const {
     const float bottom = c + (d - c) * fx_[i];
     m[x] = top + (bottom - top) * fy;
   }
+  return xb < xe;
+}
+
+bool MaskUpsampler::row(const cv::Mat& mask, int y, float* m) const {
+  const std::vector<cv::Vec2i> bounds = column_bounds(mask);
+  int xb = 0, xe = 0;
+  if (!row_span(mask, bounds, y, m, xb, xe)) return false;
+  std::fill(m, m + xb, 0.0f);
+  std::fill(m + xe, m + frame_.width, 0.0f);
   return true;
 }
 
@@ -114,11 +143,13 @@ cv::Mat polyp_pixels(const cv::Mat& mask, cv::Size size, const FieldOfView* view
   } else {
     p = cv::Mat::zeros(size, CV_8UC1);
     const MaskUpsampler up(size, mask.size());
+    const std::vector<cv::Vec2i> bounds = MaskUpsampler::column_bounds(mask);
     std::vector<float> m(static_cast<size_t>(size.width));
     for (int y = 0; y < size.height; ++y) {
-      if (!up.row(mask, y, m.data())) continue;
+      int xb = 0, xe = 0;
+      if (!up.row_span(mask, bounds, y, m.data(), xb, xe)) continue;
       uchar* r = p.ptr<uchar>(y);
-      for (int x = 0; x < size.width; ++x) r[x] = m[static_cast<size_t>(x)] >= 0.5f ? 255 : 0;
+      for (int x = xb; x < xe; ++x) r[x] = m[static_cast<size_t>(x)] >= 0.5f ? 255 : 0;
     }
   }
   return view ? view->clip(p) : p;
@@ -162,10 +193,16 @@ void compose_overlay_into(const cv::Mat& bgr, const cv::Mat& mask, const Overlay
                           cv::Mat& out, const FieldOfView* view) {
   options.validate();
   check_inputs(bgr, mask);
-  if (view && view->size() != bgr.size())
-    throw std::invalid_argument("compose_overlay: the field of view is " + std::to_string(view->size().width) + "x" +
-                                std::to_string(view->size().height) + " but the frame is " +
-                                std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows));
+  // A view found on the model's scaled copy of the frame has the frame's shape: scale it.
+  std::optional<FieldOfView> scaled;
+  if (view && view->size() != bgr.size()) {
+    if (!same_shape(view->size(), bgr.size()))
+      throw std::invalid_argument("compose_overlay: the field of view is " + std::to_string(view->size().width) + "x" +
+                                  std::to_string(view->size().height) + " but the frame is " +
+                                  std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows));
+    scaled = view->scaled(bgr.size());
+    view = &*scaled;
+  }
   if (view && (view->is_full() || !options.limit_to_view)) view = nullptr;
   if (mask.empty() || options.mode == OverlayMode::Off || options.alpha == 0.0) {
     bgr.copyTo(out);
@@ -200,6 +237,7 @@ void compose_overlay_into(const cv::Mat& bgr, const cv::Mat& mask, const Overlay
     // A mask at the model's resolution: each frame pixel's polyp weight is the mask upsampled
     // bilinearly (MaskUpsampler), so edges are smooth; the view's GPU compositor does the same.
     const MaskUpsampler up(bgr.size(), mask.size());
+    const std::vector<cv::Vec2i> bounds = MaskUpsampler::column_bounds(mask);
     const std::vector<uint16_t> kb = row_constants(options.background_bgr, a, bgr.cols);
     cv::parallel_for_(cv::Range(0, bgr.rows), [&](const cv::Range& rows) {
       std::vector<float> m(static_cast<size_t>(bgr.cols));
@@ -214,11 +252,16 @@ void compose_overlay_into(const cv::Mat& bgr, const cv::Mat& mask, const Overlay
           std::copy(src, src + x0 * 3, dst);
           std::copy(src + x1 * 3, src + bgr.cols * 3, dst + x1 * 3);
         }
-        if (!up.row(mask, y, m.data())) {
+        int xb = 0, xe = 0;
+        if (!up.row_span(mask, bounds, y, m.data(), xb, xe) || xe <= x0 || xb >= x1) {
           blend_span(src + x0 * 3, dst + x0 * 3, (x1 - x0) * 3, w, kb.data() + x0 * 3);
           continue;
         }
-        for (int x = x0; x < x1; ++x) {
+        xb = std::max(xb, x0);
+        xe = std::min(xe, x1);
+        blend_span(src + x0 * 3, dst + x0 * 3, (xb - x0) * 3, w, kb.data() + x0 * 3);
+        blend_span(src + xe * 3, dst + xe * 3, (x1 - xe) * 3, w, kb.data() + xe * 3);
+        for (int x = xb; x < xe; ++x) {
           const float mx = m[static_cast<size_t>(x)];
           const uchar* s = src + x * 3;
           uchar* d = dst + x * 3;

@@ -48,7 +48,8 @@ struct OverlayOptions {
 // different size is upsampled bilinearly (above); an empty mask means "no mask yet" and
 // the frame is returned unchanged. With a field of view (core/overlay/fov.h, of the frame's size),
 // nothing outside it is painted: no background wash over the scope's black border, no polyp there.
-// Throws std::invalid_argument on wrong types or a view of another size.
+// A view of another size but the frame's shape (found on the model's scaled copy) is scaled to it.
+// Throws std::invalid_argument on wrong types or a view of another shape.
 cv::Mat compose_overlay(const cv::Mat& bgr, const cv::Mat& mask, const OverlayOptions& options,
                         const FieldOfView* view = nullptr);
 
@@ -65,6 +66,10 @@ class MaskUpsampler {
   MaskUpsampler(cv::Size frame, cv::Size mask);  // throws std::invalid_argument on empty sizes
   // Frame row y's weights into m[0, frame.width); false (m untouched) when the row is all background.
   bool row(const cv::Mat& mask, int y, float* m) const;
+  // The same over [xb, xe) only, the columns where the weight can be non-zero (0 outside), given the
+  // mask's per-row first and last non-zero columns (column_bounds(); x0 > x1 for an empty row).
+  bool row_span(const cv::Mat& mask, const std::vector<cv::Vec2i>& bounds, int y, float* m, int& xb, int& xe) const;
+  static std::vector<cv::Vec2i> column_bounds(const cv::Mat& mask);
   static void source_position(int x, float scale, int n, int& i0, int& i1, float& f);
 
  private:

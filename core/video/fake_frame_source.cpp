@@ -1,8 +1,12 @@
 #include "core/video/fake_frame_source.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
+#include <opencv2/imgproc.hpp>
+
+#include "core/base/fit.h"
 #include "core/video/index_pattern.h"
 
 namespace pl::core {
@@ -76,6 +80,24 @@ Frame FakeFrameSource::make_frame(int64_t index, bool preroll) const {
   return f;
 }
 
+void FakeFrameSource::set_model_box(int in_h, int in_w) {
+  box_h_ = std::max(0, in_h);
+  box_w_ = std::max(0, in_w);
+}
+
+bool FakeFrameSource::has_model_branch() const { return options_.model_branch && box_h_ > 0 && box_w_ > 0; }
+
+void FakeFrameSource::deliver_frame(const Frame& f) {
+  deliver(f);
+  if (!has_model_branch()) return;
+  const FitSize fit = fit_into(f.bgr.rows, f.bgr.cols, box_h_, box_w_);
+  Frame m = f;
+  m.source_size = f.bgr.size();
+  cv::resize(f.bgr, m.bgr, cv::Size(static_cast<int>(fit.w), static_cast<int>(fit.h)), 0, 0, cv::INTER_AREA);
+  m.captured = Clock::now();
+  deliver_model(m);
+}
+
 void FakeFrameSource::run() {
   try {
     play();
@@ -124,7 +146,7 @@ void FakeFrameSource::play() {
     if (seek >= 0) {
       next = seek;
       if (!play) {
-        deliver(make_frame(next, true));
+        deliver_frame(make_frame(next, true));
         ++next;
         set_state(SourceState::Paused);
         continue;
@@ -148,7 +170,7 @@ void FakeFrameSource::play() {
       }
       due += std::chrono::nanoseconds(static_cast<int64_t>(1e9 / (options_.fps * rate)));
     }
-    deliver(make_frame(next, false));
+    deliver_frame(make_frame(next, false));
     ++next;
     const int64_t produced = ++produced_;
     if (options_.fail_after_frames >= 0 && produced >= options_.fail_after_frames) {

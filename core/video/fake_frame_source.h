@@ -28,6 +28,10 @@ struct FakeSourceOptions {
   // Frame `index`'s picture, called on the streaming thread; it must return a CV_8UC3 image of
   // `size` (anything else ends the source in Failed, naming what it got). Empty: the index pattern.
   std::function<cv::Mat(int64_t index)> picture;
+  // Honour set_model_box(): after each frame, deliver a copy scaled to fit the box (INTER_AREA, on
+  // the streaming thread, after on_frame returned), as GStreamer's model branch does
+  // (docs/architecture.md "The video pipeline"). Off: the box is ignored, as by sources that cannot scale.
+  bool model_branch = false;
 
   void validate() const;  // throws std::invalid_argument naming the bad value
 };
@@ -43,14 +47,19 @@ class FakeFrameSource : public ThreadedFrameSource {
   bool set_rate(double rate) override;
 
   int64_t frames_produced() const { return produced_.load(); }
+  void set_model_box(int in_h, int in_w) override;
+  bool has_model_branch() const override;
 
  private:
   void run() override;
   void play();  // run()'s body; throws std::invalid_argument when `picture` returns a wrong image
   Frame make_frame(int64_t index, bool preroll) const;
+  void deliver_frame(const Frame& f);  // on_frame, then the model branch's copy
+
 
   FakeSourceOptions options_;
   std::atomic<int64_t> produced_{0};
+  std::atomic<int> box_h_{0}, box_w_{0};
 };
 
 }  // namespace pl::core

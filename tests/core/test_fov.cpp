@@ -177,6 +177,17 @@ class TestFov : public QObject {
     QVERIFY(FieldOfView::full({10, 10}).scaled({40, 30}).is_full());
     QCOMPARE(v->scaled(f.size()).to_mask().size(), f.size());
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, v->scaled({0, 5}));
+    // The overlay scales a view of the frame's shape by itself: the composite with the small view is
+    // the full-size view's but for the rounding of the edge.
+    cv::Mat pm = cv::Mat::zeros(f.size(), CV_8UC1);
+    pm(cv::Rect(300, 100, 60, 60)).setTo(1);
+    const auto small_ptr = std::make_shared<const FieldOfView>(small);
+    cv::Mat d;
+    cv::absdiff(compose_overlay(f, pm, {}, small_ptr.get()), compose_overlay(f, pm, {}, &*v), d);
+    cv::cvtColor(d, d, cv::COLOR_BGR2GRAY);
+    QVERIFY2(cv::countNonZero(d) < 0.02 * f.total(), qPrintable(QString::number(cv::countNonZero(d))));
+    QVERIFY(view_for_frame(small_ptr, f.size()));
+    QVERIFY(!view_for_frame(small_ptr, {100, 100}));  // another shape: from another stream size
 
     class SmallMask : public FrameSegmenter {
      public:
