@@ -341,16 +341,30 @@ int train_main(const Argv& argv) {
 
   pl::core::train::Trainer trainer(c);
   trainer.set_distributed(dist);
+  // From here a cancel is clean: one that arrives while the data is read (rank 0's prepare(), every
+  // rank's loading in run()) ends the run as cancelled, not killed (a launcher or the Training tab may
+  // send it at any time).
+  struct SignalScope {  // the handlers never see a trainer that is gone (prepare() may throw)
+    explicit SignalScope(pl::core::train::Trainer* t) {
+      g_trainer = t;
+      std::signal(SIGINT, on_signal);
+      std::signal(SIGTERM, on_signal);
+      std::signal(SIGUSR1, on_pause_signal);
+      std::signal(SIGUSR2, on_pause_signal);
+    }
+    ~SignalScope() {
+      g_trainer = nullptr;
+      std::signal(SIGINT, SIG_DFL);
+      std::signal(SIGTERM, SIG_DFL);
+      std::signal(SIGUSR1, SIG_DFL);
+      std::signal(SIGUSR2, SIG_DFL);
+    }
+  };
+  std::optional<SignalScope> signals(&trainer);
   if (main_rank) {
     const auto& summary = trainer.prepare();  // the other ranks read rank 0's split in run()
     std::cout << summary.to_string() << "\n" << std::flush;
   }
-
-  g_trainer = &trainer;
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
-  std::signal(SIGUSR1, on_pause_signal);
-  std::signal(SIGUSR2, on_pause_signal);
   using pl::core::train::TrainPhase;
   const auto result = trainer.run([&](const pl::core::train::TrainProgress& p) {
     if (p.phase == TrainPhase::Training && !p.validation &&
@@ -368,11 +382,7 @@ int train_main(const Argv& argv) {
     if (!p.message.empty() && p.phase != TrainPhase::Failed) std::printf("%s\n", p.message.c_str());
     std::fflush(stdout);
   });
-  g_trainer = nullptr;
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-  std::signal(SIGUSR1, SIG_DFL);
-  std::signal(SIGUSR2, SIG_DFL);
+  signals.reset();
 
   switch (result.phase) {
     case TrainPhase::Finished:
