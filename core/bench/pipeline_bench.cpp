@@ -351,10 +351,10 @@ PipelineBenchReport run_pipeline_bench(const PipelineBenchOptions& o) {
     r.live_skipped = "not requested";
   }
   if (o.branch) {
-    say(o, "pipeline: the model branch + GPU view path (decode with the branch, model at its size, view)");
+    say(o, "pipeline: the model branch + view path (decode with the branch, model at its size, view)");
     measure_branch(o, probe.clip, predictor, lr, r);
     if (o.live_seconds > 0) {
-      say(o, "pipeline: live run with the model branch and the GPU view");
+      say(o, "pipeline: live run with the model branch and the view");
       r.branch_live = run_live(o, predictor, true);
       r.branch_live_ran = true;
     }
