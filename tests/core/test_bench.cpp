@@ -335,6 +335,22 @@ class TestBench : public QObject {
     check_stats(live.at("mask_latency"));
     // A mask is never younger at display than it was when it was ready.
     QVERIFY(num(live.at("mask_age"), "min_ms") >= num(live.at("mask_latency"), "min_ms"));
+
+    // The model branch + view path, beside it: GStreamer delivered every frame's model-size copy, the
+    // same stages, and no view injected here (no GUI in core), so the CPU composite, said so.
+    const auto& b = j.at("model_branch");
+    QCOMPARE(b.at("model_frames").get<int>(), 6);
+    QStringList branch_names;
+    for (const auto& e : b.at("stages")) branch_names << QString::fromStdString(text(e, "stage"));
+    QCOMPARE(branch_names, names);
+    QVERIFY(text(b, "view").find("CPU composite") == 0);
+    QVERIFY(positive(b, "app_overhead_ms"));
+    QVERIFY(num(b, "video_added_delay_ms") > 0);
+    QVERIFY(positive(b.at("live").at("mask_age"), "median_ms"));
+    QVERIFY(r.branch_live.masks > 0);
+    // The branch's frames reach the model at its size: nothing left to resize in postprocess.
+    QVERIFY(r.branch_stages.at(4).median_ms <= r.stages.at(4).median_ms);
+    QVERIFY(to_table(r).find("Model branch + view") != std::string::npos);
   }
 
   void tableAligns() {
