@@ -33,6 +33,7 @@
 #include "ui/training_charts.h"
 #include "ui/training_form.h"
 #include "ui/training_tab.h"
+#include "support/training_tab_fixtures.h"
 #include "support/isolated_settings.h"
 
 using namespace pl::ui;
@@ -40,38 +41,10 @@ using pl::core::train::TrainPhase;
 
 namespace {
 
-// n image/mask pairs, 80x64: a textured background with a bright disc (the "polyp") in the mask.
-void make_dataset(const QString& root, int n) {
-  QDir(root).mkpath("images");
-  QDir(root).mkpath("masks");
-  cv::RNG rng(7);
-  for (int i = 0; i < n; ++i) {
-    cv::Mat img(64, 80, CV_8UC3), mask(64, 80, CV_8UC1, cv::Scalar(0));
-    rng.fill(img, cv::RNG::UNIFORM, cv::Scalar(40, 30, 60), cv::Scalar(90, 70, 120));
-    const cv::Point c(20 + rng.uniform(0, 40), 16 + rng.uniform(0, 32));
-    const int r = 8 + rng.uniform(0, 8);
-    cv::circle(img, c, r, cv::Scalar(120, 160, 230), cv::FILLED);
-    cv::circle(mask, c, r, cv::Scalar(255), cv::FILLED);
-    const std::string name = "s" + std::to_string(i);
-    cv::imwrite(QDir(root).filePath("images/").toStdString() + name + ".png", img);
-    cv::imwrite(QDir(root).filePath("masks/").toStdString() + name + ".png", mask);
-  }
-}
-
 // The form's config set up for a quick CPU run of ann-r18-live at 64x64 on `data` into `out`.
 pl::core::train::TrainConfig quick_run(pl::core::train::TrainConfig cfg, const QString& data, const QString& out,
                                        int epochs, int val_every) {
-  cfg.data_root = data.toStdString();
-  cfg.split = "random90";
-  cfg.preset = "ann-r18-live";
-  cfg.crop_h = cfg.crop_w = 64;
-  cfg.batch = 2;
-  cfg.epochs = epochs;
-  cfg.val_every = val_every;
-  cfg.threads = 1;
-  cfg.device = "cpu";
-  cfg.out_dir = out.toStdString();
-  return cfg;
+  return pl::test::quick_tab_run(cfg, data, out, epochs, val_every);
 }
 
 bool wait_until(const std::function<bool()>& cond, int timeout_ms) {
@@ -284,7 +257,7 @@ class TestTrainingTab : public QObject {
   void start_progress_cancel_resume() {
     QTemporaryDir tmp;
     const QString data = QDir(tmp.path()).filePath("data"), out = QDir(tmp.path()).filePath("run");
-    make_dataset(data, 8);
+    pl::test::make_disc_dataset(data, 8);
 
     Settings settings;
     TrainingTab tab(settings);
@@ -340,7 +313,7 @@ class TestTrainingTab : public QObject {
   void after_a_run_the_next_one_can_start() {
     QTemporaryDir tmp;
     const QString data = QDir(tmp.path()).filePath("data"), out = QDir(tmp.path()).filePath("run");
-    make_dataset(data, 8);
+    pl::test::make_disc_dataset(data, 8);
     Settings settings;
     TrainingTab tab(settings);
     auto cfg = quick_run(tab.form()->config(), data, out, 1, 1);
@@ -411,7 +384,7 @@ class TestTrainingTab : public QObject {
   void closing_during_training_asks_and_leaves_a_resumable_checkpoint() {
     QTemporaryDir tmp;
     const QString data = QDir(tmp.path()).filePath("data"), out = QDir(tmp.path()).filePath("run");
-    make_dataset(data, 6);
+    pl::test::make_disc_dataset(data, 6);
     MainWindow w;
     w.show();
     TrainingTab* tab = w.training_tab();

@@ -26,45 +26,19 @@
 #include "ui/training_charts.h"
 #include "ui/training_form.h"
 #include "ui/training_tab.h"
+#include "support/training_tab_fixtures.h"
 
 using namespace pl::ui;
 using pl::core::train::TrainPhase;
 
 namespace {
 
-// n image/mask pairs, 80x64: a textured background with a bright disc (the "polyp") in the mask.
-void make_dataset(const QString& root, int n) {
-  QDir(root).mkpath("images");
-  QDir(root).mkpath("masks");
-  cv::RNG rng(7);
-  for (int i = 0; i < n; ++i) {
-    cv::Mat img(64, 80, CV_8UC3), mask(64, 80, CV_8UC1, cv::Scalar(0));
-    rng.fill(img, cv::RNG::UNIFORM, cv::Scalar(40, 30, 60), cv::Scalar(90, 70, 120));
-    const cv::Point c(20 + rng.uniform(0, 40), 16 + rng.uniform(0, 32));
-    const int r = 8 + rng.uniform(0, 8);
-    cv::circle(img, c, r, cv::Scalar(120, 160, 230), cv::FILLED);
-    cv::circle(mask, c, r, cv::Scalar(255), cv::FILLED);
-    const std::string name = "s" + std::to_string(i);
-    cv::imwrite(QDir(root).filePath("images/").toStdString() + name + ".png", img);
-    cv::imwrite(QDir(root).filePath("masks/").toStdString() + name + ".png", mask);
-  }
-}
-
 // ann-r18-live at 64x64, global batch 2 (1 image per process), a metrics line every iteration.
 pl::core::train::TrainConfig quick_run(pl::core::train::TrainConfig cfg, const QString& data, const QString& out,
                                        int epochs) {
-  cfg.data_root = data.toStdString();
-  cfg.split = "random90";
-  cfg.preset = "ann-r18-live";
-  cfg.crop_h = cfg.crop_w = 64;
-  cfg.batch = 2;
-  cfg.epochs = epochs;
-  cfg.val_every = 1;
+  cfg = pl::test::quick_tab_run(cfg, data, out, epochs, 1);
   cfg.log_every = 1;
-  cfg.threads = 1;
-  cfg.device = "cpu";
   cfg.amp = "off";
-  cfg.out_dir = out.toStdString();
   return cfg;
 }
 
@@ -163,7 +137,7 @@ class TestTrainingTabDist : public QObject {
   void two_processes_train_as_one_run() {
     QTemporaryDir tmp;
     const QString data = QDir(tmp.path()).filePath("data"), out = QDir(tmp.path()).filePath("run");
-    make_dataset(data, 8);
+    pl::test::make_disc_dataset(data, 8);
     Settings settings;
     TrainingTab tab(settings);
     tab.set_executable(POLYPLENS_EXE);
@@ -225,7 +199,7 @@ class TestTrainingTabDist : public QObject {
   void pause_cancel_resume_and_a_dead_rank() {
     QTemporaryDir tmp;
     const QString data = QDir(tmp.path()).filePath("data"), out = QDir(tmp.path()).filePath("run");
-    make_dataset(data, 8);
+    pl::test::make_disc_dataset(data, 8);
     Settings settings;
     TrainingTab tab(settings);
     tab.set_executable(POLYPLENS_EXE);
@@ -299,7 +273,7 @@ class TestTrainingTabDist : public QObject {
   void missing_program() {
     QTemporaryDir tmp;
     const QString data = QDir(tmp.path()).filePath("data"), out = QDir(tmp.path()).filePath("run");
-    make_dataset(data, 4);
+    pl::test::make_disc_dataset(data, 4);
     Settings settings;
     TrainingTab tab(settings);
     const QString missing = QDir(tmp.path()).filePath("no-such-dir/polyplens");
@@ -322,7 +296,7 @@ class TestTrainingTabDist : public QObject {
   void a_failing_or_crashing_launcher() {
     QTemporaryDir tmp;
     const QString data = QDir(tmp.path()).filePath("data");
-    make_dataset(data, 4);
+    pl::test::make_disc_dataset(data, 4);
     const auto script = [&](const QString& name, const QByteArray& body) {
       const QString path = QDir(tmp.path()).filePath(name);
       QFile f(path);
