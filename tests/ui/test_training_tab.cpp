@@ -39,22 +39,14 @@
 using namespace pl::ui;
 using pl::core::train::TrainPhase;
 
+using pl::test::wait_until;
+
 namespace {
 
 // The form's config set up for a quick CPU run of ann-r18-live at 64x64 on `data` into `out`.
 pl::core::train::TrainConfig quick_run(pl::core::train::TrainConfig cfg, const QString& data, const QString& out,
                                        int epochs, int val_every) {
   return pl::test::quick_tab_run(cfg, data, out, epochs, val_every);
-}
-
-bool wait_until(const std::function<bool()>& cond, int timeout_ms) {
-  QElapsedTimer t;
-  t.start();
-  while (!cond()) {
-    if (t.elapsed() > timeout_ms) return false;
-    QTest::qWait(20);
-  }
-  return true;
 }
 
 }  // namespace
@@ -429,3 +421,4 @@ class TestTrainingTab : public QObject {
 
 QTEST_MAIN(TestTrainingTab)
 #include "test_training_tab.moc"
+#include "support/qt_wait.h"

@@ -31,6 +31,8 @@
 using namespace pl::ui;
 using pl::core::train::TrainPhase;
 
+using pl::test::wait_until;
+
 namespace {
 
 // ann-r18-live at 64x64, global batch 2 (1 image per process), a metrics line every iteration.
@@ -40,16 +42,6 @@ pl::core::train::TrainConfig quick_run(pl::core::train::TrainConfig cfg, const Q
   cfg.log_every = 1;
   cfg.amp = "off";
   return cfg;
-}
-
-bool wait_until(const std::function<bool()>& cond, int timeout_ms) {
-  QElapsedTimer t;
-  t.start();
-  while (!cond()) {
-    if (t.elapsed() > timeout_ms) return false;
-    QTest::qWait(20);
-  }
-  return true;
 }
 
 QStringList lines_of(const QString& path) {
@@ -347,3 +339,4 @@ class TestTrainingTabDist : public QObject {
 
 QTEST_MAIN(TestTrainingTabDist)
 #include "test_training_tab_dist.moc"
+#include "support/qt_wait.h"
