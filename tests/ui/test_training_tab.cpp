@@ -33,6 +33,7 @@
 #include "ui/training_charts.h"
 #include "ui/training_form.h"
 #include "ui/training_tab.h"
+#include "support/qt_wait.h"
 #include "support/training_tab_fixtures.h"
 #include "support/isolated_settings.h"
 
@@ -421,4 +422,3 @@ class TestTrainingTab : public QObject {
 
 QTEST_MAIN(TestTrainingTab)
 #include "test_training_tab.moc"
-#include "support/qt_wait.h"

@@ -26,6 +26,7 @@
 #include "ui/training_charts.h"
 #include "ui/training_form.h"
 #include "ui/training_tab.h"
+#include "support/qt_wait.h"
 #include "support/training_tab_fixtures.h"
 
 using namespace pl::ui;
@@ -339,4 +340,3 @@ class TestTrainingTabDist : public QObject {
 
 QTEST_MAIN(TestTrainingTabDist)
 #include "test_training_tab_dist.moc"
-#include "support/qt_wait.h"
