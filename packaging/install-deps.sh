@@ -12,7 +12,7 @@ PKGS=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
   gstreamer1.0-tools
-  xvfb xauth
+  xvfb xauth libgl1-mesa-dri
   libstb-dev nlohmann-json3-dev
   libgloo-dev
 )
