@@ -22,7 +22,6 @@
 #include "core/pipeline/live_session.h"
 #include "core/pipeline/predictor_segmenter.h"
 #include "core/video/fake_frame_source.h"
-#include "core/video/gst_frame_source.h"
 #include "core/video/index_pattern.h"
 #include "model/checkpoint.h"
 #include "model/presets.h"
@@ -171,38 +170,11 @@ LiveResult run_live(const PipelineBenchOptions& o, std::shared_ptr<inference::Pr
   return r;
 }
 
-// Decodes the clip with the model branch on (EveryFrame): per-frame intervals of the full frames, and
-// the number of model-size frames the branch delivered.
-std::vector<double> decode_with_branch(const std::string& clip, int box_h, int box_w, int64_t& model_frames) {
-  SourceSpec spec = SourceSpec::parse(clip);
-  spec.playback = Playback::EveryFrame;
-  GstFrameSource src(spec);
-  src.set_model_box(box_h, box_w);
-  std::vector<double> intervals;
-  Clock::time_point last{};
-  std::mutex mu;
-  std::atomic<int64_t> small{0};
-  SourceCallbacks cb;
-  cb.on_frame = [&](const Frame& f) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (last != Clock::time_point{}) intervals.push_back(ms_between(last, f.captured));
-    last = f.captured;
-  };
-  cb.on_model_frame = [&](const Frame&) { ++small; };
-  src.set_callbacks(cb);
-  src.open();
-  src.start();
-  const SourceState s = src.wait_for({SourceState::EndOfStream, SourceState::Failed}, std::chrono::seconds(120));
-  src.stop();
-  if (s != SourceState::EndOfStream) throw std::runtime_error("pipeline bench: could not decode '" + clip + "' with the model branch");
-  model_frames = small.load();
-  return intervals;
-}
-
 // 3. in the header: the model branch + GPU view path's stages.
 void measure_branch(const PipelineBenchOptions& o, const std::string& clip, std::shared_ptr<inference::Predictor> predictor,
                     const LatencyReport& cpu, PipelineBenchReport& r) {
-  const StageStats decode = ::pl::core::summarize(decode_with_branch(clip, r.model_h, r.model_w, r.branch_model_frames));
+  const StageStats decode =
+      ::pl::core::summarize(decode_intervals(clip, cv::Size(r.model_w, r.model_h), &r.branch_model_frames));
   // The frame and a polyp-sized blob, as the CPU path's probe uses (core/pipeline/latency_probe.cpp).
   const cv::Size size(o.frame_w, o.frame_h);
   const cv::Mat frame = make_index_pattern(7, size);

@@ -72,29 +72,33 @@ std::string LatencyReport::to_text() const {
   return out;
 }
 
-namespace {
-
-std::vector<double> measure_decode(const std::string& clip) {
+std::vector<double> decode_intervals(const std::string& clip, cv::Size model_box, int64_t* model_frames) {
   SourceSpec spec = SourceSpec::parse(clip);
   spec.playback = Playback::EveryFrame;
   GstFrameSource src(spec);
+  if (!model_box.empty()) src.set_model_box(model_box.height, model_box.width);
   std::vector<double> intervals;
   Clock::time_point last{};
   std::mutex mu;
+  std::atomic<int64_t> small{0};
   SourceCallbacks cb;
   cb.on_frame = [&](const Frame& f) {
     std::lock_guard<std::mutex> lock(mu);
     if (last != Clock::time_point{}) intervals.push_back(ms_between(last, f.captured));
     last = f.captured;
   };
+  cb.on_model_frame = [&](const Frame&) { ++small; };
   src.set_callbacks(cb);
   src.open();
   src.start();
   const SourceState s = src.wait_for({SourceState::EndOfStream, SourceState::Failed}, std::chrono::seconds(120));
   src.stop();
   if (s != SourceState::EndOfStream) throw std::runtime_error("latency probe: could not decode '" + clip + "'");
+  if (model_frames) *model_frames = small.load();
   return intervals;
 }
+
+namespace {
 
 std::vector<double> measure_handoff(int n) {
   LatestSlot<Clock::time_point> slot;
@@ -143,7 +147,7 @@ LatencyReport measure_latency(const LatencyProbeOptions& options, FrameSegmenter
   r.clip = clip;
   std::vector<double> decode;
   try {
-    decode = measure_decode(clip);
+    decode = decode_intervals(clip);
   } catch (...) {
     if (!temp.empty()) fs::remove(temp);
     throw;

@@ -8,7 +8,9 @@
 //   added_video_delay = copy_out + handoff + overlay: what the overlay path adds between the
 //               decoder and a displayable frame (the display's own vsync excluded)
 // Blocking; runs on the caller's thread plus the source's threads. Nothing here needs a GUI.
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -41,6 +43,11 @@ struct LatencyProbeOptions {
 
 // segmenter may be null (the model stages are then left empty).
 LatencyReport measure_latency(const LatencyProbeOptions& options, FrameSegmenter* segmenter);
+
+// Decodes `clip` with every frame delivered (EveryFrame) and returns the intervals between frames (ms);
+// with a model box, the source's model branch runs too and `model_frames` counts what it delivered.
+// Throws std::runtime_error when the clip cannot be decoded to its end.
+std::vector<double> decode_intervals(const std::string& clip, cv::Size model_box = {}, int64_t* model_frames = nullptr);
 
 // Summary statistics of a list of samples in ms.
 StageStats summarize(std::vector<double> samples_ms);
